@@ -1,0 +1,422 @@
+"""Load and validate ``config.yaml`` into frozen :class:`Settings`.
+
+Validation reports every problem at once, each as ``FILE:LINE: field.path: message``:
+ruamel.yaml keeps the line of every key and value, pydantic 2 checks types and ranges, and
+a few cross-field rules (unique ids, file URLs, alias conflicts) are checked here after it.
+Relative paths in the file are resolved against the file's folder.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import langcodes
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ByteSize,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pytimeparse import parse as parse_timespan
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from refeed.errors import ConfigError, ConfigProblem
+from refeed.model import Taxonomy
+
+Loc = tuple[str | int, ...]
+
+
+def parse_duration(value: object) -> timedelta:
+    """Accept ``15m``, ``72h``, ``1h30m``, ``180d`` or a number of seconds."""
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and (parsed := parse_timespan(value.strip())) is not None:
+        seconds = float(parsed)
+    else:
+        raise ValueError(f"{value!r} is not a duration such as 30s, 15m, 72h or 180d")
+    if seconds <= 0:
+        raise ValueError("a duration must be longer than zero")
+    return timedelta(seconds=seconds)
+
+
+def check_regex(pattern: str) -> str:
+    """Refuse a pattern Python's ``re`` cannot compile, naming the reason."""
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise ValueError(f"invalid regular expression {pattern!r}: {error}") from None
+    return pattern
+
+
+def check_language(code: str) -> str:
+    """Refuse unknown language codes; return the standard form (``en-us`` → ``en-US``)."""
+    try:
+        language = langcodes.Language.get(code)
+    except (ValueError, langcodes.tag_parser.LanguageTagError):
+        language = None
+    if language is None or not language.is_valid() or not language.language:
+        raise ValueError(f"unknown language code {code!r} (use ISO 639 codes such as uk, ru, en)")
+    return str(language)
+
+
+def check_url(url: str) -> str:
+    """Accept http(s) URLs with a host, ``file:`` URLs and plain paths (the latter two are
+    refused later unless ``polling.allow_file_urls`` is on)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https"):
+        if not parts.hostname:
+            raise ValueError(f"{url!r} has no host name")
+        return url
+    if parts.scheme == "file" or not parts.scheme or len(parts.scheme) == 1:  # C:\ paths
+        return url
+    raise ValueError(f"unsupported URL scheme {parts.scheme!r} in {url!r} (use http or https)")
+
+
+def is_local_url(url: str) -> bool:
+    """True for ``file:`` URLs and plain paths, which are read from disk, not fetched."""
+    scheme = urlsplit(url).scheme
+    return scheme == "file" or len(scheme) <= 1  # no scheme, or a Windows drive letter
+
+
+def tag_fold(label: str) -> str:
+    """The comparison form of a tag: Unicode-normalized, case-folded, single-spaced."""
+    return " ".join(unicodedata.normalize("NFKC", label).casefold().split())
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Size = Annotated[ByteSize, Field(gt=0)]
+Regex = Annotated[str, AfterValidator(check_regex)]
+LanguageCode = Annotated[str, AfterValidator(check_language)]
+SourceId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+Label = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Section(BaseModel):
+    """Base of every config section: frozen, and unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteConfig(Section):
+    """``site:`` — what the published outputs are and where they are served."""
+
+    title: str = "refeed"
+    base_url: str = "http://localhost:8080/"
+    languages: tuple[LanguageCode, ...] = ()
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_http(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+
+class ServerConfig(Section):
+    """``server:`` — the address ``refeed serve`` listens on."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class PollingConfig(Section):
+    """``polling:`` — how often and how politely sources are fetched."""
+
+    interval: Duration = timedelta(minutes=15)
+    timeout: Duration = timedelta(seconds=30)
+    max_bytes: Size = ByteSize(10_000_000)
+    concurrency: int = Field(50, ge=1, le=1000)
+    per_host: int = Field(4, ge=1, le=100)
+    allow_file_urls: bool = False
+
+
+class SourceConfig(Section):
+    """One entry of ``sources:``."""
+
+    id: SourceId
+    url: Annotated[str, AfterValidator(check_url)]
+    title: str | None = None
+    language: LanguageCode | None = None
+    tags: tuple[Label, ...] = ()
+    interval: Duration | None = None
+
+
+def _expand_tag_short_form(value: object) -> object:
+    return {"aliases": value} if isinstance(value, list | tuple) else value
+
+
+class TagConfig(Section):
+    """One canonical tag of ``tags:``: its spellings, and regexes that add it."""
+
+    aliases: tuple[Label, ...] = ()
+    match: tuple[Regex, ...] = ()
+
+
+class DedupConfig(Section):
+    """``dedup:`` — how duplicates across sources are found."""
+
+    near_duplicates: bool = True
+    window: Duration = timedelta(hours=72)
+
+
+class NamedFeedConfig(Section):
+    """One named output of ``publish.feeds``."""
+
+    id: SourceId
+    title: str | None = None
+    tags: tuple[Label, ...] = ()
+    languages: tuple[LanguageCode, ...] = ()
+    sources: tuple[SourceId, ...] = ()
+    exclude_tags: tuple[Label, ...] = ()
+    match: Regex | None = None
+    exclude: Regex | None = None
+    limit: int | None = Field(None, ge=1, le=10_000)
+
+
+class PublishConfig(Section):
+    """``publish:`` — which outputs exist and in which formats."""
+
+    formats: tuple[Literal["atom", "rss", "json"], ...] = ("atom", "rss", "json")
+    limit: int = Field(50, ge=1, le=10_000)
+    per_tag: bool = True
+    per_language: bool = True
+    per_tag_language: bool = True
+    feeds: tuple[NamedFeedConfig, ...] = ()
+
+
+class RetentionConfig(Section):
+    """``retention:`` — how long stored entries are kept."""
+
+    max_age: Duration = timedelta(days=180)
+
+
+RESERVED_OUTPUT_IDS = frozenset({"all", "index", "outputs", "lang", "tag"})
+
+
+class Settings(Section):
+    """The whole validated config; paths are absolute."""
+
+    site: SiteConfig = SiteConfig()
+    database: Path = Path("refeed.db")
+    output_dir: Path = Path("feeds")
+    server: ServerConfig = ServerConfig()
+    polling: PollingConfig = PollingConfig()
+    sources: tuple[SourceConfig, ...]
+    tags: dict[Label, Annotated[TagConfig, BeforeValidator(_expand_tag_short_form)]] = Field(
+        default_factory=dict
+    )
+    dedup: DedupConfig = DedupConfig()
+    publish: PublishConfig = PublishConfig()
+    retention: RetentionConfig = RetentionConfig()
+
+    @field_validator("database", "output_dir")
+    @classmethod
+    def _relative_to_config(cls, value: Path, info: ValidationInfo) -> Path:
+        base = (info.context or {}).get("base_dir")
+        return (Path(base) / value if base else value).absolute()
+
+    def source(self, source_id: str) -> SourceConfig:
+        """The configured source with this id (``KeyError`` if there is none)."""
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(source_id)
+
+    def source_interval(self, source: SourceConfig) -> timedelta:
+        """The polling interval of ``source``: its own, else the global one."""
+        return source.interval or self.polling.interval
+
+    def taxonomy(self) -> Taxonomy:
+        """The tag table for normalize: every folded spelling (and each canonical name) →
+        its canonical tag, and the ``match`` rules."""
+        aliases: dict[str, str] = {}
+        for canonical, tag in self.tags.items():
+            for spelling in (canonical, *tag.aliases):
+                aliases.setdefault(tag_fold(spelling), canonical)
+        rules = tuple(
+            (canonical, pattern) for canonical, tag in self.tags.items() for pattern in tag.match
+        )
+        return Taxonomy(aliases, rules)
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read, parse and validate the config file at ``path``.
+
+    Raises :class:`ConfigError` carrying every problem found (missing file, YAML syntax,
+    unknown keys, bad values, duplicates), each with its line where there is one.
+    """
+    shown = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError([ConfigProblem(shown, None, "", f"cannot read config: {error}")]) from error
+    document = _parse_yaml(text, shown)
+    if not isinstance(document, Mapping):
+        raise ConfigError([ConfigProblem(shown, 1, "", "the config must be a mapping of sections")])
+    problems = [
+        ConfigProblem(shown, line_of(document, loc, key_line=False), field_path(loc), message)
+        for loc, message in cross_field_problems(document)
+    ]
+    try:
+        settings = Settings.model_validate(
+            document, context={"base_dir": Path(path).absolute().parent}
+        )
+    except ValidationError as error:
+        problems += [_problem_from_pydantic(shown, document, detail) for detail in error.errors()]
+    if problems:
+        problems.sort(key=lambda problem: problem.line or 0)
+        raise ConfigError(problems)
+    return settings
+
+
+def _parse_yaml(text: str, shown: str) -> Any:
+    yaml = YAML(typ="rt")
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else None
+        message = " ".join(part for part in (error.context, error.problem) if part)
+        raise ConfigError([ConfigProblem(shown, line, "", f"invalid YAML: {message}")]) from None
+    except YAMLError as error:
+        raise ConfigError([ConfigProblem(shown, None, "", f"invalid YAML: {error}")]) from None
+
+
+def _problem_from_pydantic(shown: str, document: Any, detail: Mapping[str, Any]) -> ConfigProblem:
+    loc = _document_loc(document, tuple(detail["loc"]))
+    kind = detail["type"]
+    message = {
+        "extra_forbidden": "unknown key",
+        "missing": "required",
+        "string_pattern_mismatch": "use only lowercase letters, digits and '-'",
+    }.get(kind, str(detail["msg"]).removeprefix("Value error, "))
+    line = line_of(document, loc, key_line=kind == "extra_forbidden")
+    return ConfigProblem(shown, line, field_path(loc), message)
+
+
+def _document_loc(document: Any, loc: Loc) -> Loc:
+    """Drop the parts of a pydantic location that are not in the document (union and
+    validator labels), keeping the path a person would write."""
+    kept: list[str | int] = []
+    node = document
+    for part in loc:
+        if isinstance(node, Mapping) and part in node:
+            kept.append(part)
+            node = node[part]
+        elif isinstance(node, Sequence) and isinstance(part, int) and 0 <= part < len(node):
+            kept.append(part)
+            node = node[part]
+        elif isinstance(node, Mapping) and not isinstance(part, int) and "[" not in part:
+            kept.append(part)  # a missing key: still part of the path
+            node = None
+    return tuple(kept)
+
+
+def line_of(document: Any, loc: Loc, *, key_line: bool) -> int | None:
+    """The 1-based line of the value (or key) at ``loc``; the nearest enclosing line when
+    the path does not exist in the document."""
+    node = document
+    line = _node_line(document)
+    for depth, part in enumerate(loc):
+        last = depth == len(loc) - 1
+        if isinstance(node, CommentedMap) and part in node:
+            key_pos, value_pos = node.lc.key(part), node.lc.value(part)
+            line = (key_pos if key_line and last else value_pos)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def _node_line(node: Any) -> int | None:
+    lc = getattr(node, "lc", None)
+    return lc.line + 1 if lc is not None and lc.line is not None else None
+
+
+def field_path(loc: Iterable[str | int]) -> str:
+    """``('sources', 0, 'url')`` → ``sources[0].url``."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def cross_field_problems(document: Mapping[str, Any]) -> list[tuple[Loc, str]]:
+    """Rules that span several values (unique ids, local files, alias and id conflicts),
+    checked on the raw document so they are reported together with type errors."""
+    sources = _mappings(document.get("sources"))
+    publish = document.get("publish")
+    feeds = _mappings(publish.get("feeds") if isinstance(publish, Mapping) else None)
+    polling = document.get("polling")
+    allow_files = isinstance(polling, Mapping) and polling.get("allow_file_urls") is True
+    problems = _duplicate_ids(sources, "sources") + _duplicate_ids(feeds, "publish", "feeds")
+    if not allow_files:
+        problems += [
+            (("sources", index, "url"),
+             "local files are not fetched unless polling.allow_file_urls is true")
+            for index, source in sources
+            if isinstance(source.get("url"), str) and is_local_url(source["url"])
+        ]
+    problems += [
+        (("publish", "feeds", index, "id"), f"{feed['id']!r} is reserved for a built-in output")
+        for index, feed in feeds
+        if feed.get("id") in RESERVED_OUTPUT_IDS
+    ]
+    tags = document.get("tags")
+    return problems + (_alias_conflicts(tags) if isinstance(tags, Mapping) else [])
+
+
+def _mappings(items: object) -> list[tuple[int, Mapping[str, Any]]]:
+    if not isinstance(items, list):
+        return []
+    return [(index, item) for index, item in enumerate(items) if isinstance(item, Mapping)]
+
+
+def _duplicate_ids(
+    items: list[tuple[int, Mapping[str, Any]]], *section: str
+) -> list[tuple[Loc, str]]:
+    seen: set[object] = set()
+    problems: list[tuple[Loc, str]] = []
+    for index, item in items:
+        item_id = item.get("id")
+        if item_id in seen:
+            problems.append(((*section, index, "id"), f"duplicate id {item_id!r}"))
+        seen.add(item_id)
+    return problems
+
+
+def _alias_conflicts(tags: Mapping[str, Any]) -> list[tuple[Loc, str]]:
+    owner: dict[str, str] = {}
+    problems: list[tuple[Loc, str]] = []
+    for canonical, value in tags.items():
+        aliases = value.get("aliases") if isinstance(value, Mapping) else value
+        spellings = [canonical, *(aliases if isinstance(aliases, list) else [])]
+        for spelling in spellings:
+            if not isinstance(spelling, str):
+                continue
+            folded = tag_fold(spelling)
+            if owner.setdefault(folded, str(canonical)) != canonical:
+                problems.append(
+                    (("tags", canonical),
+                     f"spelling {spelling!r} already belongs to tag {owner[folded]!r}")
+                )
+    return problems

@@ -1,0 +1,93 @@
+"""The one exception tree of refeed.
+
+::
+
+    RefeedError
+     ├── ConfigError        a config file that cannot be used (every problem, with line)
+     ├── FetchError         a source could not be retrieved (url)
+     │    └── NotModified   the server answered 304: an ordinary outcome, not a failure
+     ├── ParseError         retrieved bytes are not a usable feed (url)
+     └── StoreError         the database cannot be opened or written
+
+``str()`` of any of them reads ``message: subject: Cause: cause``, so a one-line log or
+``refeed status`` says what failed, on what, and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class RefeedError(Exception):
+    """Base class of every error refeed raises on purpose."""
+
+    def __init__(self, message: str, subject: str | None = None) -> None:
+        super().__init__(message, subject)
+        self.message = message
+        self.subject = subject
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.subject:
+            parts.append(self.subject)
+        cause = self.__cause__
+        if cause is not None:
+            parts.append(f"{type(cause).__name__}: {cause}")
+        return ": ".join(parts)
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong with a config file, located by line and field path."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        location = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{location}: {self.field}: {self.message}" if self.field else (
+            f"{location}: {self.message}"
+        )
+
+
+class ConfigError(RefeedError):
+    """The config cannot be used; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        super().__init__("invalid config", problems[0].file if problems else None)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(str(problem) for problem in self.problems)
+
+
+class FetchError(RefeedError):
+    """A source could not be retrieved."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message, url)
+        self.url = url
+
+    def __reduce__(self) -> tuple[type[FetchError], tuple[str, str]]:
+        return (type(self), (self.message, self.url))
+
+
+class NotModified(FetchError):
+    """The server said 304 Not Modified: nothing to parse, nothing to store."""
+
+
+class ParseError(RefeedError):
+    """Retrieved bytes are not a feed refeed can use."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message, url)
+        self.url = url
+
+    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str]]:
+        return (type(self), (self.message, self.url))
+
+
+class StoreError(RefeedError):
+    """The timeline database cannot be opened, migrated or written."""

@@ -1,0 +1,169 @@
+"""Frozen value objects that cross stage boundaries.
+
+Config models (``Settings``, ``SourceConfig``…) live in :mod:`refeed.config`; everything the
+pipeline hands from one stage to the next lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """An error turned into data: what kind, and the one-line message."""
+
+    kind: str
+    message: str
+
+    @classmethod
+    def from_exception(cls, error: BaseException) -> ErrorInfo:
+        """Describe ``error`` by its class name and ``str()``."""
+        return cls(type(error).__name__, str(error) or type(error).__name__)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Validators:
+    """HTTP cache validators remembered per source for conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """Everything one fetch attempt produced; failures are data, never exceptions."""
+
+    source_id: str
+    url: str
+    final_url: str | None = None
+    http_status: int | None = None
+    body: bytes | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    validators: Validators = Validators()
+    elapsed: float = 0.0
+    nbytes: int = 0
+    not_modified: bool = False
+    error: ErrorInfo | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when there is a body to parse."""
+        return self.error is None and self.body is not None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A document turned into feedparser-shaped dictionaries (RSS, Atom or JSON Feed)."""
+
+    version: str
+    feed: Mapping[str, Any]
+    entries: list[Mapping[str, Any]]
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    """A media attachment of an entry (podcast audio, image…)."""
+
+    url: str
+    type: str | None = None
+    length: int | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One normalized feed entry, the unit of the timeline."""
+
+    source_id: str
+    key: str
+    guid: str | None
+    link: str | None
+    canonical_url: str | None
+    title: str
+    summary: str
+    content: str
+    authors: tuple[str, ...]
+    published: datetime
+    updated: datetime
+    dated: bool
+    tags: tuple[str, ...]
+    language: str | None
+    enclosures: tuple[Enclosure, ...]
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """The ``tags:`` config reduced to what tagging needs: folded spelling → canonical tag,
+    and ``(canonical tag, regex)`` rules matched on title + summary."""
+
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    rules: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ProcessedFeed:
+    """What the CPU-bound parse + normalize step returns to the event loop."""
+
+    entries: tuple[Entry, ...] = ()
+    warning: str | None = None
+    error: ErrorInfo | None = None
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """The part of a stored entry that deduplication decisions need."""
+
+    id: int
+    source_id: str
+    key: str
+    revision: str
+    published: datetime
+    canonical_url: str | None
+    content_hash: str
+    duplicate_of: int | None
+
+
+Action = Literal["new", "updated", "unchanged", "duplicate"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one incoming entry (see :mod:`refeed.dedup`)."""
+
+    action: Action
+    existing_id: int | None = None
+    duplicate_of: int | None = None
+
+
+@dataclass(frozen=True)
+class StoreCounts:
+    """How one source's batch changed the timeline."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+
+
+PollStatus = Literal["ok", "not-modified", "failed"]
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """The summary of polling one source, for the CLI and for ``refeed status``."""
+
+    source_id: str
+    status: PollStatus
+    http_status: int | None
+    counts: StoreCounts
+    elapsed: float
+    error: ErrorInfo | None = None
+    warning: str | None = None

@@ -1,0 +1,279 @@
+"""PURE: feedparser-shaped dictionaries → :class:`Entry` values.
+
+Everything a later stage relies on is settled here: a stable key per entry, canonical and
+tracking-free URLs, plain-text titles, HTML sanitized once (nh3), UTC dates with sane
+fallbacks, tags mapped to canonical names, the declared language, and no character that
+XML cannot carry. No I/O: the caller passes ``now``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import nh3
+from url_normalize import url_normalize
+
+from refeed.config import SourceConfig, tag_fold
+from refeed.language import resolve_language
+from refeed.model import Enclosure, Entry, ParsedFeed, Taxonomy
+
+FUTURE_TOLERANCE = timedelta(minutes=10)
+MAX_KEY_LENGTH = 512
+TRACKING_PARAM_PREFIXES = ("utm_", "mtm_", "pk_")
+TRACKING_PARAMS = frozenset({
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "ttclid",
+    "igshid", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
+    "vero_id", "wickedid", "li_fat_id", "rb_clickid", "s_cid", "_ga", "_gl",
+})
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_WHITESPACE = re.compile(r"\s+")
+_LINK_SCHEMES = frozenset({"http", "https"})
+_HTML_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def normalize_feed(
+    parsed: ParsedFeed, source: SourceConfig, taxonomy: Taxonomy, now: datetime
+) -> list[Entry]:
+    """Every entry of ``parsed`` as an :class:`Entry` of ``source``; entries repeating an
+    earlier key of the same document are dropped (the first one wins)."""
+    feed_language = _string(parsed.feed.get("language"))
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for raw in parsed.entries:
+        entry = normalize_entry(raw, source, taxonomy, now, feed_language)
+        if entry.key not in seen:
+            seen.add(entry.key)
+            entries.append(entry)
+    return entries
+
+
+def normalize_entry(
+    raw: Mapping[str, Any],
+    source: SourceConfig,
+    taxonomy: Taxonomy,
+    now: datetime,
+    feed_language: str | None = None,
+) -> Entry:
+    """One feedparser entry → :class:`Entry`."""
+    link = clean_link(_string(raw.get("link")))
+    title = _entry_title(raw)
+    summary = _html_field(raw.get("summary_detail"), _string(raw.get("summary")))
+    content = _entry_content(raw)
+    published, updated, dated = _entry_dates(raw, now)
+    body_text = html_to_text(content or summary)
+    return Entry(
+        source_id=source.id,
+        key=_entry_key(raw, link, title, content or summary),
+        guid=clean_text(_string(raw.get("id"))) or None,
+        link=link,
+        canonical_url=canonical_url(link) if link else None,
+        title=title,
+        summary=summary,
+        content=content,
+        authors=_entry_authors(raw),
+        published=published,
+        updated=updated,
+        dated=dated,
+        tags=_entry_tags(raw, source, taxonomy, f"{title}\n{html_to_text(summary)}"),
+        language=resolve_language(_declared_languages(raw, feed_language, source)),
+        enclosures=_entry_enclosures(raw),
+        content_hash=content_fingerprint(title, body_text),
+    )
+
+
+def clean_text(value: str) -> str:
+    """Remove characters XML 1.0 cannot carry (controls, lone surrogates, U+FFFE/U+FFFF)."""
+    return _XML_ILLEGAL.sub("", value)
+
+
+def sanitize_html(value: str) -> str:
+    """Sanitized HTML: no scripts, styles, event handlers or ``javascript:`` URLs."""
+    return nh3.clean(
+        clean_text(value), url_schemes=_HTML_URL_SCHEMES, link_rel="noopener noreferrer"
+    ).strip()
+
+
+def html_to_text(value: str) -> str:
+    """The visible text of an HTML fragment, whitespace collapsed."""
+    stripped = nh3.clean(clean_text(value), tags=set())
+    return _WHITESPACE.sub(" ", html.unescape(stripped)).strip()
+
+
+def clean_link(url: str) -> str | None:
+    """An absolute http(s) URL with lowercase scheme/host and no tracking parameters;
+    ``None`` for empty, relative or non-web links (``javascript:``, ``data:``…)."""
+    url = clean_text(url).strip()
+    if not url or urlsplit(url).scheme.lower() not in _LINK_SCHEMES:
+        return None
+    try:
+        normalized = url_normalize(url) or url
+    except (ValueError, UnicodeError):
+        normalized = url
+    parts = urlsplit(normalized)
+    query = [
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not _is_tracking_param(name)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query, doseq=True, safe=":/@!$'()*,;")))
+
+
+def canonical_url(link: str) -> str | None:
+    """The URL identity used to spot cross-source duplicates: ``link`` without fragment.
+    Site roots are not identities (many feeds link every item to the home page)."""
+    parts = urlsplit(link)
+    if parts.path in ("", "/") and not parts.query:
+        return None
+    return urlunsplit(parts._replace(fragment=""))
+
+
+def content_fingerprint(title: str, body_text: str) -> str:
+    """A hash of title + body text, case- and spacing-insensitive; empty when there is no
+    body text (a bare title is too weak to call two entries the same)."""
+    if not body_text:
+        return ""
+    folded = f"{tag_fold(title)}\n{tag_fold(body_text)}"
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+def _is_tracking_param(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PARAM_PREFIXES)
+
+
+def _entry_title(raw: Mapping[str, Any]) -> str:
+    title = clean_text(_string(raw.get("title")))
+    detail = raw.get("title_detail")
+    if isinstance(detail, Mapping) and "html" in _string(detail.get("type")):
+        return html_to_text(title)
+    return _WHITESPACE.sub(" ", title).strip()
+
+
+def _html_field(detail: object, value: str) -> str:
+    """``value`` as sanitized HTML; plain text (per its ``detail`` type) is escaped first."""
+    if not value:
+        return ""
+    kind = _string(detail.get("type")) if isinstance(detail, Mapping) else "text/html"
+    if kind == "text/plain":
+        return html.escape(clean_text(value)).strip()
+    return sanitize_html(value)
+
+
+def _entry_content(raw: Mapping[str, Any]) -> str:
+    contents = [item for item in raw.get("content") or [] if isinstance(item, Mapping)]
+    if not contents:
+        return ""
+    best = next((item for item in contents if "html" in _string(item.get("type"))), contents[0])
+    return _html_field(best, _string(best.get("value")))
+
+
+def _entry_key(raw: Mapping[str, Any], link: str | None, title: str, body: str) -> str:
+    guid = clean_text(_string(raw.get("id"))).strip()
+    key = guid or link
+    if not key:
+        stamp = _string(raw.get("published")) or _string(raw.get("updated"))
+        key = "sha256:" + hashlib.sha256(f"{title}\n{stamp}\n{body}".encode()).hexdigest()
+    if len(key) > MAX_KEY_LENGTH:
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def _entry_dates(raw: Mapping[str, Any], now: datetime) -> tuple[datetime, datetime, bool]:
+    """``(published, updated, dated)``: the entry's own dates in UTC, clamped to ``now``
+    when in the future; ``now`` with ``dated=False`` when the entry carries no date."""
+    published = _struct_to_utc(raw.get("published_parsed")) or _struct_to_utc(
+        raw.get("created_parsed")
+    )
+    updated = _struct_to_utc(raw.get("updated_parsed"))
+    first = published or updated
+    if first is None:
+        return now, now, False
+    latest = max(first, updated or first)
+    return min(first, now), min(latest, now), True
+
+
+def _struct_to_utc(value: object) -> datetime | None:
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _entry_authors(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    names = [
+        _string(author.get("name")) or _string(author.get("email"))
+        for author in raw.get("authors") or []
+        if isinstance(author, Mapping)
+    ]
+    if not any(names):
+        names = [_string(raw.get("author"))]
+    return _unique(clean_text(name).strip() for name in names)
+
+
+def _entry_tags(
+    raw: Mapping[str, Any], source: SourceConfig, taxonomy: Taxonomy, text: str
+) -> tuple[str, ...]:
+    labels = [
+        _string(tag.get("term")) or _string(tag.get("label"))
+        for tag in raw.get("tags") or []
+        if isinstance(tag, Mapping)
+    ]
+    tags = [canonical_tag(label, taxonomy) for label in (*labels, *source.tags)]
+    tags += [canonical for canonical, pattern in taxonomy.rules if re.search(pattern, text)]
+    return _unique_folded(tag for tag in tags if tag)
+
+
+def canonical_tag(label: str, taxonomy: Taxonomy) -> str:
+    """The canonical tag for ``label`` (any configured spelling, any case), else the label
+    itself, cleaned."""
+    cleaned = _WHITESPACE.sub(" ", clean_text(label)).strip()
+    return taxonomy.aliases.get(tag_fold(cleaned), cleaned)
+
+
+def _declared_languages(
+    raw: Mapping[str, Any], feed_language: str | None, source: SourceConfig
+) -> list[str | None]:
+    details = [raw.get("title_detail"), raw.get("summary_detail"), *(raw.get("content") or [])]
+    entry_languages = [
+        _string(detail.get("language")) for detail in details if isinstance(detail, Mapping)
+    ]
+    return [*entry_languages, _string(raw.get("language")), feed_language, source.language]
+
+
+def _entry_enclosures(raw: Mapping[str, Any]) -> tuple[Enclosure, ...]:
+    enclosures: dict[str, Enclosure] = {}
+    for item in raw.get("enclosures") or []:
+        url = clean_link(_string(item.get("href"))) if isinstance(item, Mapping) else None
+        if url and url not in enclosures:
+            length = _string(item.get("length")).strip()
+            enclosures[url] = Enclosure(
+                url=url,
+                type=clean_text(_string(item.get("type"))).strip() or None,
+                length=int(length) if length.isdigit() else None,
+            )
+    return tuple(enclosures.values())
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(value for value in values if value))
+
+
+def _unique_folded(values: Iterable[str]) -> tuple[str, ...]:
+    kept: dict[str, str] = {}
+    for value in values:
+        kept.setdefault(tag_fold(value), value)
+    return tuple(kept.values())
+
+
+def _string(value: object) -> str:
+    return value if isinstance(value, str) else ""
+

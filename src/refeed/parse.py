@@ -1,0 +1,192 @@
+"""Turn fetched bytes into a :class:`ParsedFeed`: feedparser for RSS/Atom/RDF, our own
+reader for JSON Feed 1.0/1.1, both yielding feedparser-shaped dictionaries.
+
+Safety comes first: a document over the byte cap or declaring ``<!ENTITY`` is refused
+before any parser sees it (feedparser's loose parser expands literal entities
+quadratically), and feedparser always receives a byte stream — never a string it might
+take for a URL or a path.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+import re
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+
+from refeed.errors import ParseError
+from refeed.model import ParsedFeed
+
+_JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/(?P<number>[0-9.]+)$")
+_FIRST_ELEMENT = re.compile(r"<\w")
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_NUL_PATTERNS = (
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00", "utf-16-le"),
+    (b"\x00<", "utf-16-be"),
+)
+
+
+def parse_document(
+    body: bytes, headers: Mapping[str, str], url: str, max_bytes: int
+) -> ParsedFeed:
+    """Parse ``body`` as served from ``url`` with response ``headers``.
+
+    Raises :class:`ParseError` for oversized, empty, entity-declaring, non-feed and
+    hopelessly broken documents; a broken feed that still yields entries is returned with
+    ``warning`` set.
+    """
+    if len(body) > max_bytes:
+        raise ParseError(f"document of {len(body)} bytes exceeds the {max_bytes}-byte cap", url)
+    if not body.strip():
+        raise ParseError("empty document", url)
+    if declares_entities(body):
+        raise ParseError("document declares XML entities (<!ENTITY), refused for safety", url)
+    lowered = {name.lower(): value for name, value in headers.items()}
+    if _looks_like_json(body, lowered.get("content-type", "")):
+        return parse_json_feed(body, url)
+    return _parse_xml_feed(body, lowered, url)
+
+
+def declares_entities(body: bytes) -> bool:
+    """True when the prolog (everything before the root element) declares an entity."""
+    text = _decode_prolog(body)
+    first_element = _FIRST_ELEMENT.search(text)
+    prolog = text[: first_element.start()] if first_element else text
+    return "<!ENTITY" in prolog
+
+
+def _decode_prolog(body: bytes) -> str:
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom):].decode(encoding, "replace")
+    for pattern, encoding in _NUL_PATTERNS:
+        if body.startswith(pattern):
+            return body.decode(encoding, "replace")
+    return body.decode("latin-1")  # ASCII-compatible: enough to see markup
+
+
+def _looks_like_json(body: bytes, content_type: str) -> bool:
+    start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return start in (b"{", b"[") or ("json" in content_type.lower() and start != b"<")
+
+
+def _parse_xml_feed(body: bytes, headers: dict[str, str], url: str) -> ParsedFeed:
+    response_headers = {"content-location": url, **headers}
+    result = feedparser.parse(
+        io.BytesIO(body),
+        response_headers=response_headers,
+        sanitize_html=False,  # normalize sanitizes once, with nh3
+        resolve_relative_uris=True,
+    )
+    problem = result.get("bozo_exception") if result.get("bozo") else None
+    if not result.get("version"):
+        reason = f": {type(problem).__name__}: {problem}" if problem else ""
+        raise ParseError(f"not an RSS, Atom or JSON feed{reason}", url)
+    entries: list[Mapping[str, Any]] = list(result.get("entries", []))
+    if problem is not None and not entries:
+        raise ParseError(f"broken feed with no entries: {type(problem).__name__}: {problem}", url)
+    warning = f"{type(problem).__name__}: {problem}" if problem is not None else None
+    return ParsedFeed(result["version"], result.get("feed", {}), entries, warning)
+
+
+def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
+    """Read a JSON Feed 1.0/1.1 document into feedparser-shaped dictionaries."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ParseError(f"invalid JSON: {error}", url) from None
+    version = document.get("version") if isinstance(document, dict) else None
+    matched = _JSON_FEED_VERSION.match(version) if isinstance(version, str) else None
+    if matched is None:
+        raise ParseError("JSON document is not a JSON Feed (no jsonfeed.org version)", url)
+    items = document.get("items")
+    if not isinstance(items, list):
+        raise ParseError("JSON Feed has no items list", url)
+    base = _string(document.get("feed_url")) or url
+    feed = {
+        "title": _string(document.get("title")),
+        "link": _absolute(base, document.get("home_page_url")),
+        "subtitle": _string(document.get("description")),
+        "language": _string(document.get("language")),
+        "authors": _json_authors(document),
+    }
+    entries = [_json_item(item, base) for item in items if isinstance(item, dict)]
+    return ParsedFeed(f"json{matched['number'].replace('.', '')}", feed, entries)
+
+
+def _json_item(item: Mapping[str, Any], base: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "id": _string(item.get("id")) or None,
+        "link": _absolute(base, item.get("url") or item.get("external_url")),
+        "title": _string(item.get("title")),
+        "summary": _string(item.get("summary")),
+        "authors": _json_authors(item),
+        "tags": [{"term": tag} for tag in item.get("tags") or [] if isinstance(tag, str)],
+        "language": _string(item.get("language")) or None,
+        "enclosures": [
+            {"href": _absolute(base, attachment.get("url")),
+             "type": _string(attachment.get("mime_type")),
+             "length": str(attachment.get("size_in_bytes") or "")}
+            for attachment in item.get("attachments") or []
+            if isinstance(attachment, dict) and attachment.get("url")
+        ],
+        "content": _json_content(item),
+    }
+    for field, key in (("published", "date_published"), ("updated", "date_modified")):
+        stamp = _string(item.get(key))
+        entry[field] = stamp
+        entry[f"{field}_parsed"] = _rfc3339_to_struct(stamp)
+    return entry
+
+
+def _json_content(item: Mapping[str, Any]) -> list[dict[str, str]]:
+    if isinstance(item.get("content_html"), str):
+        return [{"type": "text/html", "value": item["content_html"]}]
+    if isinstance(item.get("content_text"), str):
+        return [{"type": "text/plain", "value": item["content_text"]}]
+    return []
+
+
+def _json_authors(node: Mapping[str, Any]) -> list[dict[str, str]]:
+    raw = node.get("authors")
+    authors = raw if isinstance(raw, list) else [node.get("author")]  # 1.0: one "author"
+    return [
+        {"name": _string(author.get("name"))}
+        for author in authors
+        if isinstance(author, dict) and _string(author.get("name"))
+    ]
+
+
+def _rfc3339_to_struct(stamp: str) -> time.struct_time | None:
+    if not stamp:
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).timetuple()
+
+
+def _absolute(base: str, link: object) -> str:
+    return urljoin(base, link) if isinstance(link, str) and link else ""
+
+
+def _string(value: object) -> str:
+    return value if isinstance(value, str) else ""
