@@ -28,7 +28,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pytimeparse import parse as parse_timespan
+from pytimeparse.timeparse import timeparse as parse_timespan
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -156,6 +156,14 @@ class SourceConfig(Section):
     tags: tuple[Label, ...] = ()
     interval: Duration | None = None
 
+    @field_validator("url")
+    @classmethod
+    def _local_path_relative_to_config(cls, value: str, info: ValidationInfo) -> str:
+        base = (info.context or {}).get("base_dir")
+        if base and is_local_url(value) and urlsplit(value).scheme != "file":
+            return str((Path(base) / value).absolute())
+        return value
+
 
 def _expand_tag_short_form(value: object) -> object:
     return {"aliases": value} if isinstance(value, list | tuple) else value
@@ -265,7 +273,8 @@ def load_settings(path: str | Path) -> Settings:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError([ConfigProblem(shown, None, "", f"cannot read config: {error}")]) from error
+        problem = ConfigProblem(shown, None, "", f"cannot read config: {error}")
+        raise ConfigError([problem]) from error
     document = _parse_yaml(text, shown)
     if not isinstance(document, Mapping):
         raise ConfigError([ConfigProblem(shown, 1, "", "the config must be a mapping of sections")])
@@ -316,10 +325,9 @@ def _document_loc(document: Any, loc: Loc) -> Loc:
     kept: list[str | int] = []
     node = document
     for part in loc:
-        if isinstance(node, Mapping) and part in node:
-            kept.append(part)
-            node = node[part]
-        elif isinstance(node, Sequence) and isinstance(part, int) and 0 <= part < len(node):
+        in_mapping = isinstance(node, Mapping) and part in node
+        in_sequence = isinstance(node, Sequence) and isinstance(part, int) and part < len(node)
+        if in_mapping or in_sequence:
             kept.append(part)
             node = node[part]
         elif isinstance(node, Mapping) and not isinstance(part, int) and "[" not in part:

@@ -5,10 +5,11 @@
     RefeedError
      ├── ConfigError        a config file that cannot be used (every problem, with line)
      ├── FetchError         a source could not be retrieved (url)
-     │    └── NotModified   the server answered 304: an ordinary outcome, not a failure
+     │    └── HTTPStatusError  the server answered 4xx/5xx (status)
      ├── ParseError         retrieved bytes are not a usable feed (url)
      └── StoreError         the database cannot be opened or written
 
+A 304 Not Modified is not an error: it is ``FetchResult.not_modified``.
 ``str()`` of any of them reads ``message: subject: Cause: cause``, so a one-line log or
 ``refeed status`` says what failed, on what, and why.
 """
@@ -70,12 +71,13 @@ class FetchError(RefeedError):
         super().__init__(message, url)
         self.url = url
 
-    def __reduce__(self) -> tuple[type[FetchError], tuple[str, str]]:
-        return (type(self), (self.message, self.url))
 
+class HTTPStatusError(FetchError):
+    """The server answered with an HTTP error status (4xx/5xx)."""
 
-class NotModified(FetchError):
-    """The server said 304 Not Modified: nothing to parse, nothing to store."""
+    def __init__(self, status: int, reason: str | None, url: str) -> None:
+        super().__init__(f"HTTP {status} {reason or ''}".strip(), url)
+        self.status = status
 
 
 class ParseError(RefeedError):
@@ -84,9 +86,6 @@ class ParseError(RefeedError):
     def __init__(self, message: str, url: str) -> None:
         super().__init__(message, url)
         self.url = url
-
-    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str]]:
-        return (type(self), (self.message, self.url))
 
 
 class StoreError(RefeedError):

@@ -6,7 +6,7 @@ pipeline hands from one stage to the next lives here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -64,7 +64,7 @@ class ParsedFeed:
 
     version: str
     feed: Mapping[str, Any]
-    entries: list[Mapping[str, Any]]
+    entries: Sequence[Mapping[str, Any]]
     warning: str | None = None
 
 

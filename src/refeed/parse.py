@@ -14,7 +14,7 @@ import io
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -97,7 +97,7 @@ def _parse_xml_feed(body: bytes, headers: dict[str, str], url: str) -> ParsedFee
     if not result.get("version"):
         reason = f": {type(problem).__name__}: {problem}" if problem else ""
         raise ParseError(f"not an RSS, Atom or JSON feed{reason}", url)
-    entries: list[Mapping[str, Any]] = list(result.get("entries", []))
+    entries: Sequence[Mapping[str, Any]] = result.get("entries", [])
     if problem is not None and not entries:
         raise ParseError(f"broken feed with no entries: {type(problem).__name__}: {problem}", url)
     warning = f"{type(problem).__name__}: {problem}" if problem is not None else None

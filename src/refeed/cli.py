@@ -1,0 +1,265 @@
+"""The ``refeed`` command line (click). Domain errors raised anywhere below are turned into
+a message and an exit code here, and nowhere else: 0 ok, 1 runtime failure, 2 bad usage
+or config (DESIGN §6)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from refeed import __version__
+from refeed.config import Settings, load_settings
+from refeed.errors import ConfigError, RefeedError
+from refeed.model import PollResult
+from refeed.normalize import canonical_tag
+from refeed.pipeline import poll_all
+from refeed.select import define_outputs
+from refeed.store import EntryQuery, Store
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class RefeedGroup(click.Group):
+    """A click group that turns refeed's errors into messages and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; ConfigError exits 2, any other RefeedError exits 1."""
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            click.echo(str(error), err=True)
+            ctx.exit(EXIT_USAGE)
+        except RefeedError as error:
+            click.echo(f"refeed: {error}", err=True)
+            ctx.exit(EXIT_FAILURE)
+
+
+@click.group(cls=RefeedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-c", "--config", "config_path", default="config.yaml", show_default=True,
+    envvar="REFEED_CONFIG", type=click.Path(dir_okay=False, path_type=Path),
+    help="The config file (env REFEED_CONFIG).",
+)
+@click.version_option(__version__, prog_name="refeed")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path) -> None:
+    """refeed: aggregate feeds into one timeline and republish filtered feeds."""
+    ctx.obj = config_path
+
+
+def _settings(ctx: click.Context) -> Settings:
+    path = ctx.obj
+    assert isinstance(path, Path)
+    return load_settings(path)
+
+
+@contextmanager
+def _open_store(settings: Settings) -> Iterator[Store]:
+    store = Store.open(settings.database)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@cli.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Validate the config: every problem as FILE:LINE: field: message (exit 2)."""
+    settings = _settings(ctx)
+    outputs = define_outputs(settings)
+    click.echo(
+        f"{ctx.obj}: ok: {_plural(len(settings.sources), 'source')}, "
+        f"{_plural(len(settings.tags), 'tag')}, {_plural(len(outputs), 'output')}"
+    )
+
+
+@cli.command()
+@click.argument("source_ids", nargs=-1, metavar="[ID]...")
+@click.option("--strict", is_flag=True, help="Exit 1 when any source failed.")
+@click.pass_context
+def poll(ctx: click.Context, source_ids: tuple[str, ...], strict: bool) -> None:
+    """Poll all sources (or the named ones) now and store their entries."""
+    settings = _settings(ctx)
+    unknown = sorted(set(source_ids) - {source.id for source in settings.sources})
+    if unknown:
+        raise click.UsageError(f"unknown source id: {', '.join(unknown)}")
+    chosen = source_ids or None
+    count = len(source_ids) if chosen else len(settings.sources)
+    with _open_store(settings) as store, _progress(count) as advance:
+        results = asyncio.run(poll_all(settings, store, chosen, on_result=advance))
+    width = max((len(result.source_id) for result in results), default=0)
+    for result in results:
+        click.echo(format_poll_line(result, width))
+    click.echo(format_poll_summary(results))
+    if strict and any(result.status == "failed" for result in results):
+        ctx.exit(EXIT_FAILURE)
+
+
+@contextmanager
+def _progress(count: int) -> Iterator[Any]:
+    """A progress bar on stderr when stdout is a terminal; a no-op otherwise."""
+    if not sys.stdout.isatty():
+        yield lambda _result: None
+        return
+    with click.progressbar(length=count, label="polling", file=sys.stderr) as bar:
+        yield lambda _result: bar.update(1)
+
+
+def format_poll_line(result: PollResult, width: int) -> str:
+    """``up-en  ok            200  new 20  updated 0  dup 1  0.41s  [problem]``."""
+    counts = result.counts
+    http = str(result.http_status) if result.http_status is not None else "-"
+    line = (
+        f"{result.source_id:<{width}}  {result.status:<12}  {http:>3}  new {counts.new}  "
+        f"updated {counts.updated}  dup {counts.duplicates}  {result.elapsed:.2f}s"
+    )
+    if result.error is not None:
+        line += f"  {result.error}"
+    elif result.warning:
+        line += f"  warning: {result.warning}"
+    return line
+
+
+def format_poll_summary(results: list[PollResult]) -> str:
+    """One closing line with totals."""
+    failed = sum(result.status == "failed" for result in results)
+    new = sum(result.counts.new for result in results)
+    updated = sum(result.counts.updated for result in results)
+    duplicates = sum(result.counts.duplicates for result in results)
+    return (
+        f"{_plural(len(results), 'source')}: {len(results) - failed} ok, {failed} failed; "
+        f"{new} new, {updated} updated, {_plural(duplicates, 'duplicate')}"
+    )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per source.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Per source: last fetch, HTTP status, entries, next due, last error."""
+    settings = _settings(ctx)
+    with _open_store(settings) as store:
+        states = {row["id"]: row for row in store.source_states()}
+    report = [source_status(source.id, source.url, states.get(source.id))
+              for source in settings.sources]
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    for line in format_status_table(report):
+        click.echo(line)
+
+
+def source_status(source_id: str, url: str, row: dict[str, Any] | None) -> dict[str, Any]:
+    """The status object of one source (DESIGN §7), from its stored row."""
+    row = row or {}
+    polled = row.get("last_fetch") is not None
+    error = f"{row['error_kind']}: {row['error']}" if row.get("error") else None
+    return {
+        "id": source_id,
+        "url": url,
+        "ok": bool(row.get("ok")),
+        "state": ("ok" if row.get("ok") else "failing") if polled else "never-polled",
+        "http_status": row.get("http_status"),
+        "error": error,
+        "warning": row.get("warning"),
+        "entries": row.get("entries", 0),
+        "last_fetch": row.get("last_fetch"),
+        "last_success": row.get("last_success"),
+        "next_due": row.get("next_due"),
+        "failures": row.get("failures", 0),
+        "final_url": row.get("final_url"),
+        "bytes": row.get("bytes"),
+        "elapsed": row.get("elapsed"),
+    }
+
+
+def format_status_table(report: list[dict[str, Any]]) -> Iterator[str]:
+    """Aligned text rows for ``refeed status``."""
+    columns = ("id", "state", "http_status", "entries", "last_fetch", "next_due")
+    headers = ("SOURCE", "STATE", "HTTP", "ENTRIES", "LAST FETCH", "NEXT DUE")
+    rows = [[_cell(item[column]) for column in columns] for item in report]
+    widths = [max(len(text) for text in column) for column in zip(headers, *rows, strict=False)]
+    yield "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
+    for item, row in zip(report, rows, strict=True):
+        line = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        problem = item["error"] or (f"warning: {item['warning']}" if item["warning"] else "")
+        yield f"{line}  {problem}" if problem else line
+
+
+def _cell(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+@cli.command()
+@click.option("--tag", help="Only entries with this tag (any configured spelling).")
+@click.option("--lang", "language", help="Only entries in this language (e.g. en).")
+@click.option("--source", "source_id", help="Only entries of this source id.")
+@click.option("--search", help="Full-text search in title, summary and content.")
+@click.option("-n", "limit", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("--duplicates", is_flag=True, help="Include entries recorded as duplicates.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_context
+def entries(
+    ctx: click.Context,
+    tag: str | None,
+    language: str | None,
+    source_id: str | None,
+    search: str | None,
+    limit: int,
+    duplicates: bool,
+    as_json: bool,
+) -> None:
+    """Query the timeline, newest first."""
+    settings = _settings(ctx)
+    query = EntryQuery(
+        tag=canonical_tag(tag, settings.taxonomy()) if tag else None,
+        language=language, source_id=source_id, search=search, limit=limit,
+        include_duplicates=duplicates,
+    )
+    with _open_store(settings) as store:
+        rows = store.entries(query)
+    for row in rows:
+        click.echo(json.dumps(entry_json(row), ensure_ascii=False) if as_json else entry_line(row))
+
+
+def entry_json(row: dict[str, Any]) -> dict[str, Any]:
+    """The JSON object of one timeline row (DESIGN §7)."""
+    return {
+        "id": row["id"],
+        "source": row["source_id"],
+        "key": row["key"],
+        "title": row["title"],
+        "link": row["link"],
+        "published": row["published"],
+        "updated": row["updated"],
+        "language": row["language"],
+        "tags": row["tags"],
+        "authors": row["authors"],
+        "duplicate_of": row["duplicate_of"],
+    }
+
+
+def entry_line(row: dict[str, Any]) -> str:
+    """``2026-10-04 05:40  up-en  [en]  Title  <link>``."""
+    when = row["published"].replace("T", " ")[:16]
+    language = f"[{row['language']}]" if row["language"] else "[--]"
+    link = f"  <{row['link']}>" if row["link"] else ""
+    return f"{when}  {row['source_id']}  {language}  {row['title']}{link}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="refeed")

@@ -1,0 +1,158 @@
+"""The one module that wires I/O to pure code. Read it as a shell pipeline::
+
+    config.yaml | fetch (HTTP, 304 stops here) | parse | normalize | dedup | store
+                                      (publish: select | render | write — next stage)
+
+:func:`poll_all` runs :func:`poll_source` for every chosen source concurrently. Fetching
+runs on the event loop; parsing and normalizing are CPU-bound, so they run in a process
+pool (one worker per core) while other sources are still downloading; storing runs back
+on the loop, one transaction per source. Nothing here decides anything: it only passes
+values from one stage to the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Executor, ProcessPoolExecutor
+from datetime import UTC, datetime
+
+from refeed.config import Settings, SourceConfig
+from refeed.errors import ParseError
+from refeed.fetch import Fetcher
+from refeed.model import (
+    ErrorInfo,
+    FetchResult,
+    PollResult,
+    PollStatus,
+    ProcessedFeed,
+    Taxonomy,
+)
+from refeed.normalize import normalize_feed
+from refeed.parse import parse_document
+from refeed.store import Store
+
+Clock = Callable[[], datetime]
+OnResult = Callable[[PollResult], None]
+
+
+def utc_now() -> datetime:
+    """The current time, UTC."""
+    return datetime.now(UTC)
+
+
+def process_document(
+    body: bytes,
+    headers: Mapping[str, str],
+    url: str,
+    source: SourceConfig,
+    taxonomy: Taxonomy,
+    max_bytes: int,
+    now: datetime,
+) -> ProcessedFeed:
+    """parse | normalize, in a worker process; a parse failure comes back as data."""
+    try:
+        parsed = parse_document(body, headers, url, max_bytes)
+    except ParseError as error:
+        return ProcessedFeed(error=ErrorInfo.from_exception(error))
+    return ProcessedFeed(tuple(normalize_feed(parsed, source, taxonomy, now)), parsed.warning)
+
+
+def make_worker_pool() -> ProcessPoolExecutor:
+    """A process pool with one worker per core, started with ``forkserver`` (forking a
+    process that runs an event loop and threads is unsafe)."""
+    return ProcessPoolExecutor(
+        max_workers=os.cpu_count() or 1, mp_context=multiprocessing.get_context("forkserver")
+    )
+
+
+async def poll_all(
+    settings: Settings,
+    store: Store,
+    source_ids: Iterable[str] | None = None,
+    *,
+    executor: Executor | None = None,
+    clock: Clock = utc_now,
+    on_result: OnResult | None = None,
+) -> list[PollResult]:
+    """Poll the chosen sources (all by default) concurrently; results in config order."""
+    wanted = set(source_ids) if source_ids is not None else None
+    sources = [s for s in settings.sources if wanted is None or s.id in wanted]
+    store.sync_sources(settings.sources)
+    pool = executor or make_worker_pool()
+    try:
+        async with Fetcher(settings.polling) as fetcher:
+            tasks = [
+                asyncio.create_task(poll_source(settings, source, store, fetcher, pool, clock))
+                for source in sources
+            ]
+            for finished in asyncio.as_completed(tasks):
+                result = await finished
+                if on_result is not None:
+                    on_result(result)
+            return [task.result() for task in tasks]
+    finally:
+        if executor is None:
+            pool.shutdown()
+
+
+async def poll_source(
+    settings: Settings,
+    source: SourceConfig,
+    store: Store,
+    fetcher: Fetcher,
+    executor: Executor,
+    clock: Clock = utc_now,
+) -> PollResult:
+    """fetch | parse | normalize | dedup | store for one source."""
+    started = time.monotonic()
+    fetched = await fetcher.fetch(source, store.validators(source.id))
+    processed = await _process(settings, source, fetched, executor, clock()) if fetched.ok else None
+    now = clock()
+    counts = store.record_poll(
+        fetched,
+        processed,
+        now=now,
+        next_due=now + settings.source_interval(source),
+        window=settings.dedup.window,
+    )
+    error = fetched.error or (processed.error if processed else None)
+    status: PollStatus = "failed" if error else ("not-modified" if fetched.not_modified else "ok")
+    return PollResult(
+        source_id=source.id,
+        status=status,
+        http_status=fetched.http_status,
+        counts=counts,
+        elapsed=time.monotonic() - started,
+        error=error,
+        warning=processed.warning if processed else None,
+    )
+
+
+async def _process(
+    settings: Settings,
+    source: SourceConfig,
+    fetched: FetchResult,
+    executor: Executor,
+    now: datetime,
+) -> ProcessedFeed:
+    assert fetched.body is not None
+    loop = asyncio.get_running_loop()
+    job = loop.run_in_executor(
+        executor,
+        process_document,
+        fetched.body,
+        fetched.headers,
+        fetched.final_url or source.url,
+        source,
+        settings.taxonomy(),
+        settings.polling.max_bytes,
+        now,
+    )
+    try:
+        return await job
+    except Exception as error:  # a crashed worker or a bug on one feed must not stop the rest
+        return ProcessedFeed(error=ErrorInfo.from_exception(error))

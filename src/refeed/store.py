@@ -1,0 +1,367 @@
+"""The SQLite timeline (sqlite-utils): schema and migrations, per-source state, entries.
+
+One source's poll is one transaction: its entries *and* its new HTTP validators commit
+together, so a crash (kill -9, full disk) never leaves an ETag that hides entries we did
+not store. The database runs in WAL mode so readers (``refeed status``, the server)
+never block the poller.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from refeed.config import SourceConfig, tag_fold
+from refeed.dedup import decide, entry_revision
+from refeed.errors import StoreError
+from refeed.model import (
+    Decision,
+    Entry,
+    FetchResult,
+    ProcessedFeed,
+    StoreCounts,
+    StoredEntry,
+    Validators,
+)
+
+SCHEMA_V1 = """
+-- One row per configured source: its HTTP validators and the outcome of the last poll.
+CREATE TABLE sources (
+    id            TEXT PRIMARY KEY,
+    url           TEXT NOT NULL,
+    etag          TEXT,             -- validators for the next conditional GET
+    last_modified TEXT,
+    last_fetch    TEXT,             -- ISO 8601 UTC of the last attempt
+    last_success  TEXT,             -- ... of the last attempt that was not a failure
+    ok            INTEGER,          -- 1 when the last attempt succeeded (200 or 304)
+    http_status   INTEGER,
+    error_kind    TEXT,             -- exception class of the last failure
+    error         TEXT,             -- its message
+    warning       TEXT,             -- a feed parsed despite problems (bozo)
+    final_url     TEXT,             -- after redirects
+    bytes         INTEGER,
+    elapsed       REAL,             -- seconds
+    failures      INTEGER NOT NULL DEFAULT 0,  -- consecutive failed attempts
+    next_due      TEXT
+);
+
+-- The timeline. Duplicates of another source's entry stay here (so re-polling does not
+-- bring them back as new) with duplicate_of pointing at the first-seen original.
+CREATE TABLE entries (
+    id            INTEGER PRIMARY KEY,
+    source_id     TEXT NOT NULL REFERENCES sources(id),
+    key           TEXT NOT NULL,    -- guid, else link, else a content hash
+    guid          TEXT,
+    link          TEXT,
+    canonical_url TEXT,
+    title         TEXT NOT NULL,
+    summary       TEXT NOT NULL,    -- sanitized HTML
+    content       TEXT NOT NULL,    -- sanitized HTML
+    authors       TEXT NOT NULL,    -- JSON array of names
+    published     TEXT NOT NULL,    -- ISO 8601 UTC
+    updated       TEXT NOT NULL,
+    dated         INTEGER NOT NULL, -- 0 when the feed gave no date (published = first seen)
+    language      TEXT,
+    enclosures    TEXT NOT NULL,    -- JSON array of {url, type, length}
+    content_hash  TEXT NOT NULL,    -- '' when there is no body text
+    revision      TEXT NOT NULL,    -- hash of the fields whose change is an update
+    duplicate_of  INTEGER REFERENCES entries(id),
+    first_seen    TEXT NOT NULL,
+    last_seen     TEXT NOT NULL,
+    UNIQUE (source_id, key)
+);
+CREATE INDEX entries_published ON entries(published);
+CREATE INDEX entries_canonical_url ON entries(canonical_url) WHERE canonical_url IS NOT NULL;
+CREATE INDEX entries_content_hash ON entries(content_hash) WHERE content_hash != '';
+
+-- Canonical tags of each entry; `folded` is the case/Unicode-insensitive form.
+CREATE TABLE entry_tags (
+    entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+    tag      TEXT NOT NULL,
+    folded   TEXT NOT NULL,
+    PRIMARY KEY (entry_id, folded)
+) WITHOUT ROWID;
+CREATE INDEX entry_tags_folded ON entry_tags(folded, entry_id);
+"""
+
+migrations = Migrations("refeed")
+
+
+@migrations()
+def m001_initial_schema(db: sqlite_utils.Database) -> None:
+    """Sources, entries, entry tags, and full-text search on entries."""
+    db.executescript(SCHEMA_V1)
+    db.table("entries").enable_fts(
+        ["title", "summary", "content"],
+        create_triggers=True,
+        tokenize="unicode61 remove_diacritics 2",
+    )
+
+
+def iso(moment: datetime) -> str:
+    """``2026-10-04T05:40:00Z``: sortable as text, always UTC."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_iso(text: str) -> datetime:
+    """Inverse of :func:`iso`."""
+    return datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True)
+class EntryQuery:
+    """Filters for :meth:`Store.entries`; empty fields do not filter."""
+
+    tag: str | None = None
+    language: str | None = None
+    source_id: str | None = None
+    search: str | None = None
+    limit: int = 20
+    include_duplicates: bool = False
+
+
+class Store:
+    """The timeline database. Open with :meth:`open`; close with :meth:`close`."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating and migrating as needed) the database at ``path``."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite_utils.Database(sqlite3.connect(path, timeout=10))
+            db.execute("PRAGMA foreign_keys = ON")
+            db.enable_wal()
+            migrations.apply(db)
+        except (OSError, sqlite3.Error) as error:
+            raise StoreError(f"cannot open database {path}", str(path)) from error
+        return cls(db)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[None]:
+        try:
+            with self.db.atomic():
+                yield
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot {what}") from error
+
+    def sync_sources(self, sources: Sequence[SourceConfig]) -> None:
+        """Make sure every configured source has a row (URL changes reset validators)."""
+        with self._transaction("record sources"):
+            for source in sources:
+                row = self._source_row(source.id)
+                if row is None:
+                    self.db.table("sources").insert({"id": source.id, "url": source.url})
+                elif row["url"] != source.url:
+                    self.db.table("sources").update(
+                        source.id, {"url": source.url, "etag": None, "last_modified": None}
+                    )
+
+    def _source_row(self, source_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM sources WHERE id = ?", [source_id]))
+        return rows[0] if rows else None
+
+    def validators(self, source_id: str) -> Validators:
+        """The ETag and Last-Modified to send with the next request for ``source_id``."""
+        row = self._source_row(source_id)
+        if row is None:
+            return Validators()
+        return Validators(row["etag"], row["last_modified"])
+
+    def record_poll(
+        self,
+        fetched: FetchResult,
+        processed: ProcessedFeed | None,
+        *,
+        now: datetime,
+        next_due: datetime,
+        window: timedelta,
+    ) -> StoreCounts:
+        """Store one source's poll — entries and source state — in one transaction."""
+        error = fetched.error or (processed.error if processed else None)
+        with self._transaction(f"store poll of {fetched.source_id}"):
+            counts = StoreCounts()
+            if processed is not None and error is None:
+                counts = self._store_entries(processed.entries, now, window)
+            state: dict[str, Any] = {
+                "last_fetch": iso(now),
+                "ok": error is None,
+                "http_status": fetched.http_status,
+                "error_kind": error.kind if error else None,
+                "error": error.message if error else None,
+                "warning": processed.warning if processed and not error else None,
+                "final_url": fetched.final_url,
+                "bytes": fetched.nbytes,
+                "elapsed": round(fetched.elapsed, 3),
+                "next_due": iso(next_due),
+            }
+            if error is None:
+                state |= {"last_success": iso(now), "failures": 0}
+                if not fetched.not_modified:
+                    state |= {
+                        "etag": fetched.validators.etag,
+                        "last_modified": fetched.validators.last_modified,
+                    }
+            else:
+                self.db.execute(
+                    "UPDATE sources SET failures = failures + 1 WHERE id = ?", [fetched.source_id]
+                )
+            self.db.table("sources").update(fetched.source_id, state)
+        return counts
+
+    def _store_entries(
+        self, entries: Sequence[Entry], now: datetime, window: timedelta
+    ) -> StoreCounts:
+        tally = {"new": 0, "updated": 0, "unchanged": 0, "duplicate": 0}
+        for entry in entries:
+            revision = entry_revision(entry)
+            decision = decide(
+                entry, revision, self._stored(entry), self._candidates(entry), window
+            )
+            self._apply(entry, revision, decision, now)
+            tally[decision.action] += 1
+        return StoreCounts(tally["new"], tally["updated"], tally["unchanged"], tally["duplicate"])
+
+    def _stored(self, entry: Entry) -> StoredEntry | None:
+        rows = self._stored_entries(
+            "source_id = ? AND key = ?", [entry.source_id, entry.key]
+        )
+        return rows[0] if rows else None
+
+    def _candidates(self, entry: Entry) -> list[StoredEntry]:
+        clauses, params = [], []
+        if entry.canonical_url:
+            clauses.append("canonical_url = ?")
+            params.append(entry.canonical_url)
+        if entry.content_hash:
+            clauses.append("content_hash = ?")
+            params.append(entry.content_hash)
+        if not clauses:
+            return []
+        where = f"source_id != ? AND ({' OR '.join(clauses)})"
+        return self._stored_entries(where, [entry.source_id, *params])
+
+    def _stored_entries(self, where: str, params: Sequence[Any]) -> list[StoredEntry]:
+        sql = (
+            "SELECT id, source_id, key, revision, published, canonical_url, content_hash, "
+            f"duplicate_of FROM entries WHERE {where} ORDER BY id"
+        )
+        return [
+            StoredEntry(
+                id=row["id"],
+                source_id=row["source_id"],
+                key=row["key"],
+                revision=row["revision"],
+                published=from_iso(row["published"]),
+                canonical_url=row["canonical_url"],
+                content_hash=row["content_hash"],
+                duplicate_of=row["duplicate_of"],
+            )
+            for row in self.db.query(sql, list(params))
+        ]
+
+    def _apply(self, entry: Entry, revision: str, decision: Decision, now: datetime) -> None:
+        entries = self.db.table("entries")
+        if decision.existing_id is None:  # new, or a duplicate of another source's entry
+            row = _entry_row(entry, revision, now)
+            row |= {"first_seen": iso(now), "duplicate_of": decision.duplicate_of}
+            entry_id = entries.insert(row).last_pk
+            assert isinstance(entry_id, int)
+            self._replace_tags(entry_id, entry.tags)
+        elif decision.action == "unchanged":
+            entries.update(decision.existing_id, {"last_seen": iso(now)})
+        else:
+            row = _entry_row(entry, revision, now)
+            if not entry.dated:  # an undated entry keeps its first-seen time as its date
+                del row["published"]
+            row["updated"] = iso(now)  # when refeed saw the change
+            entries.update(decision.existing_id, row)
+            self._replace_tags(decision.existing_id, entry.tags)
+
+    def _replace_tags(self, entry_id: int, tags: Sequence[str]) -> None:
+        self.db.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry_id])
+        self.db.table("entry_tags").insert_all(
+            {"entry_id": entry_id, "tag": tag, "folded": tag_fold(tag)} for tag in tags
+        )
+
+    def source_states(self) -> list[dict[str, Any]]:
+        """Every stored source row with its number of stored entries."""
+        sql = (
+            "SELECT sources.*, (SELECT count(*) FROM entries WHERE source_id = sources.id) "
+            "AS entries FROM sources ORDER BY id"
+        )
+        return list(self.db.query(sql))
+
+    def entries(self, query: EntryQuery) -> list[dict[str, Any]]:
+        """Timeline rows matching ``query``, newest published first, with their tags."""
+        clauses, params = self._entry_filters(query)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = (
+            "SELECT entries.*, (SELECT json_group_array(tag) FROM entry_tags "
+            "WHERE entry_id = entries.id) AS tags "
+            f"FROM entries {where} ORDER BY published DESC, id DESC LIMIT ?"
+        )
+        rows = list(self.db.query(sql, [*params, query.limit]))
+        for row in rows:
+            for field in ("tags", "authors", "enclosures"):
+                row[field] = json.loads(row[field])
+        return rows
+
+
+    def _entry_filters(self, query: EntryQuery) -> tuple[list[str], list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if not query.include_duplicates:
+            clauses.append("duplicate_of IS NULL")
+        if query.tag:
+            clauses.append("id IN (SELECT entry_id FROM entry_tags WHERE folded = ?)")
+            params.append(tag_fold(query.tag))
+        if query.language:
+            clauses.append("language = ?")
+            params.append(query.language)
+        if query.source_id:
+            clauses.append("source_id = ?")
+            params.append(query.source_id)
+        if query.search:
+            clauses.append("id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)")
+            params.append(self.db.quote_fts(query.search))
+        return clauses, params
+
+
+def _entry_row(entry: Entry, revision: str, now: datetime) -> dict[str, Any]:
+    return {
+        "source_id": entry.source_id,
+        "key": entry.key,
+        "guid": entry.guid,
+        "link": entry.link,
+        "canonical_url": entry.canonical_url,
+        "title": entry.title,
+        "summary": entry.summary,
+        "content": entry.content,
+        "authors": json.dumps(entry.authors, ensure_ascii=False),
+        "published": iso(entry.published),
+        "updated": iso(entry.updated),
+        "dated": entry.dated,
+        "language": entry.language,
+        "enclosures": json.dumps(
+            [{"url": e.url, "type": e.type, "length": e.length} for e in entry.enclosures]
+        ),
+        "content_hash": entry.content_hash,
+        "revision": revision,
+        "last_seen": iso(now),
+    }
