@@ -221,8 +221,8 @@ class Settings(Section):
     """The whole validated config; paths are absolute."""
 
     site: SiteConfig = SiteConfig()
-    database: Path = Path("refeed.db")
-    output_dir: Path = Path("feeds")
+    database: Path = Field(Path("refeed.db"), validate_default=True)
+    output_dir: Path = Field(Path("feeds"), validate_default=True)
     server: ServerConfig = ServerConfig()
     polling: PollingConfig = PollingConfig()
     sources: tuple[SourceConfig, ...]

@@ -1,0 +1,289 @@
+"""poll_all end to end: real HTTP on 127.0.0.1, the real process pool, a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Executor
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from refeed.config import Settings, load_settings
+from refeed.model import PollResult
+from refeed.pipeline import poll_all
+from refeed.store import EntryQuery, Store
+from tests.conftest import read_data, write_config
+from tests.feedserver import FeedServer
+
+TAGS = {
+    "putin": ["Putin", "Путін", "Путин"],
+    "zelenskyy": ["Zelenskyy", "Зеленський", "Зеленский"],
+    "negotiations": {
+        "aliases": ["negotiations", "переговори", "переговоры"],
+        "match": ["(?i)\\bnegotiat", "(?i)переговор"],
+    },
+}
+
+
+def make_settings(tmp_path: Path, sources: list[dict[str, Any]], **extra: Any) -> Settings:
+    """Write a config with ``sources`` (plus sections in ``extra``) and load it."""
+    config = {"site": {"languages": ["uk", "ru", "en"]}, "sources": sources, "tags": TAGS}
+    return load_settings(write_config(tmp_path, config | extra))
+
+
+def poll(settings: Settings, pool: Executor, *ids: str) -> dict[str, PollResult]:
+    """Run one poll and return the results by source id."""
+    store = Store.open(settings.database)
+    try:
+        results = asyncio.run(poll_all(settings, store, ids or None, executor=pool))
+    finally:
+        store.close()
+    return {result.source_id: result for result in results}
+
+
+def timeline(settings: Settings, **filters: Any) -> list[dict[str, Any]]:
+    """Stored timeline rows matching ``filters`` (see EntryQuery)."""
+    store = Store.open(settings.database)
+    try:
+        return store.entries(EntryQuery(limit=1000, **filters))
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def news_site(feed_server: FeedServer) -> list[dict[str, Any]]:
+    """The trilingual test site plus a wire service that syndicates one English story."""
+    for name in ("up-uk.xml", "up-ru.xml", "up-en.xml"):
+        feed_server.serve(name, read_data(name))
+    feed_server.serve("wire.atom", read_data("wire.atom"), content_type="application/atom+xml")
+    return [
+        {"id": "up-uk", "url": feed_server.url("up-uk.xml"), "language": "uk"},
+        {"id": "up-ru", "url": feed_server.url("up-ru.xml"), "language": "ru"},
+        {"id": "up-en", "url": feed_server.url("up-en.xml"), "language": "en"},
+        {"id": "wire", "url": feed_server.url("wire.atom")},
+    ]
+
+
+def test_first_poll_stores_every_entry_normalized(
+    tmp_path: Path, news_site: list[dict[str, Any]], worker_pool: Executor
+) -> None:
+    settings = make_settings(tmp_path, news_site)
+    results = poll(settings, worker_pool)
+    assert {sid: r.status for sid, r in results.items()} == dict.fromkeys(results, "ok")
+    assert {sid: r.counts.new for sid, r in results.items()} == {
+        "up-uk": 2, "up-ru": 2, "up-en": 3, "wire": 1,
+    }
+    rows = {row["title"]: row for row in timeline(settings)}
+    assert len(rows) == 8
+    story = rows["Zelenskyy: negotiations in Istanbul will resume next week"]
+    assert story["link"] == "https://news.example/eng/news/2026/10/04/1001/"
+    assert story["published"] == "2026-10-04T05:40:00Z"
+    assert story["language"] == "en"
+    assert set(story["tags"]) == {"News", "negotiations"}  # by category and by match rule
+    assert "<script" not in rows["Putin orders new mobilisation wave"]["summary"]
+    assert rows["Путін оголосив нову хвилю мобілізації"]["tags"] == ["putin"]
+    assert rows["Путин объявил новую волну мобилизации"]["language"] == "ru"
+    exclusive = rows["Wire exclusive: drone factory opens in Lviv"]
+    assert exclusive["link"] == feed_server_url(news_site, "stories/78")
+    assert feed_server_url(news_site, "photos/78") in exclusive["content"]
+
+
+def feed_server_url(sources: list[dict[str, Any]], path: str) -> str:
+    """An absolute URL on the test server that serves ``sources``."""
+    return sources[0]["url"].rsplit("/", 1)[0] + "/" + path
+
+
+def test_tags_are_one_across_languages(
+    tmp_path: Path, news_site: list[dict[str, Any]], worker_pool: Executor
+) -> None:
+    settings = make_settings(tmp_path, news_site)
+    poll(settings, worker_pool)
+    by_tag = {
+        tag: sorted(row["source_id"] for row in timeline(settings, tag=tag))
+        for tag in ("putin", "zelenskyy", "negotiations")
+    }
+    assert by_tag == {
+        "putin": ["up-en", "up-ru", "up-uk"],
+        # the English item names Zelenskyy only in its title, and zelenskyy has no rule
+        "zelenskyy": ["up-ru", "up-uk"],
+        "negotiations": ["up-en", "up-ru", "up-uk"],
+    }
+    english = timeline(settings, tag="negotiations", language="en")
+    assert [row["source_id"] for row in english] == ["up-en"]
+
+
+def test_syndicated_story_is_stored_once_plus_a_duplicate_record(
+    tmp_path: Path, news_site: list[dict[str, Any]], worker_pool: Executor
+) -> None:
+    settings = make_settings(tmp_path, news_site)
+    results = poll(settings, worker_pool)
+    assert results["wire"].counts.duplicates == 1
+    everything = timeline(settings, include_duplicates=True)
+    copies = [row for row in everything if row["title"].startswith("Zelenskyy: negotiations")]
+    assert len(copies) == 2
+    original = next(row for row in copies if row["source_id"] == "up-en")
+    duplicate = next(row for row in copies if row["source_id"] == "wire")
+    assert original["duplicate_of"] is None
+    assert duplicate["duplicate_of"] == original["id"]
+    visible = [row["title"] for row in timeline(settings)]
+    assert visible.count("Zelenskyy: negotiations in Istanbul will resume next week") == 1
+
+
+def test_second_poll_of_unchanged_sources_is_all_304_and_adds_nothing(
+    tmp_path: Path, news_site: list[dict[str, Any]], worker_pool: Executor,
+    feed_server: FeedServer,
+) -> None:
+    settings = make_settings(tmp_path, news_site)
+    poll(settings, worker_pool)
+    before = timeline(settings, include_duplicates=True)
+    again = poll(settings, worker_pool)
+    assert {r.status for r in again.values()} == {"not-modified"}
+    assert {r.http_status for r in again.values()} == {304}
+    assert timeline(settings, include_duplicates=True) == before
+    assert feed_server.requests_to("up-en.xml")[-1].headers["If-None-Match"]
+
+
+def test_unchanged_content_without_validators_changes_nothing(
+    tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
+) -> None:
+    url = feed_server.serve("plain.xml", read_data("up-en.xml"), validators=False)
+    settings = make_settings(tmp_path, [{"id": "plain", "url": url}])
+    poll(settings, worker_pool)
+    before = timeline(settings)
+    counts = poll(settings, worker_pool)["plain"].counts
+    assert (counts.new, counts.updated, counts.unchanged) == (0, 0, 3)
+    after = timeline(settings)
+    assert [(r["id"], r["updated"], r["title"]) for r in after] == [
+        (r["id"], r["updated"], r["title"]) for r in before
+    ]
+
+
+def test_changed_entry_is_updated_in_place(
+    tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
+) -> None:
+    url = feed_server.serve("en.xml", read_data("up-en.xml"))
+    settings = make_settings(tmp_path, [{"id": "up-en", "url": url, "language": "en"}])
+    poll(settings, worker_pool)
+    [before] = [r for r in timeline(settings) if r["title"] == "Kyiv metro reopens after repairs"]
+    changed = read_data("up-en.xml").replace(
+        b"Kyiv metro reopens after repairs", b"Kyiv metro reopens after long repairs"
+    )
+    feed_server.serve("en.xml", changed)
+    counts = poll(settings, worker_pool)["up-en"].counts
+    assert (counts.new, counts.updated, counts.unchanged) == (0, 1, 2)
+    rows = timeline(settings)
+    assert len(rows) == 3
+    [after] = [r for r in rows if r["id"] == before["id"]]
+    assert after["title"] == "Kyiv metro reopens after long repairs"
+    assert after["published"] == before["published"]
+    assert after["updated"] > before["updated"]
+
+
+@pytest.mark.parametrize(
+    ("case", "route", "expected"),
+    [
+        ("html", {"body": b"<html><body>hi</body></html>", "content_type": "text/html"},
+         "not an RSS, Atom or JSON feed"),
+        ("empty", {"body": b""}, "empty document"),
+        ("entity", {"body": "entities.xml"}, "<!ENTITY"),
+        ("oversize", {"body": b"<rss>" + b" " * 3_000_000 + b"</rss>"}, "max_bytes"),
+        ("timeout", {"body": "up-en.xml", "delay": 3.0}, "timed out"),
+        ("missing", {"body": b"gone", "status": 404}, "HTTP 404"),
+        ("broken", {"body": b"oops", "status": 500}, "HTTP 500"),
+    ],
+)
+def test_bad_source_fails_alone(
+    tmp_path: Path, feed_server: FeedServer, worker_pool: Executor,
+    case: str, route: dict[str, Any], expected: str,
+) -> None:
+    body = route.pop("body")
+    data = read_data(body) if isinstance(body, str) else body
+    bad_url = feed_server.serve(f"{case}.xml", data, **route)
+    good_url = feed_server.serve("good.xml", read_data("up-en.xml"))
+    settings = make_settings(
+        tmp_path,
+        [{"id": "bad", "url": bad_url}, {"id": "good", "url": good_url}],
+        polling={"timeout": "2s", "max_bytes": "1MB"},
+    )
+    results = poll(settings, worker_pool)
+    assert results["good"].status == "ok"
+    assert results["good"].counts.new == 3
+    assert results["bad"].status == "failed"
+    assert results["bad"].error is not None
+    assert expected in results["bad"].error.message
+    store = Store.open(settings.database)
+    states = {row["id"]: row for row in store.source_states()}
+    store.close()
+    assert states["bad"]["ok"] == 0
+    assert expected in states["bad"]["error"]
+    assert states["bad"]["failures"] == 1
+    assert states["good"]["ok"] == 1
+    assert states["good"]["entries"] == 3
+
+
+def test_connection_refused_fails_alone(
+    tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
+) -> None:
+    good_url = feed_server.serve("good.xml", read_data("up-en.xml"))
+    settings = make_settings(
+        tmp_path, [{"id": "down", "url": "http://127.0.0.1:9/feed"}, {"id": "good", "url": good_url}]
+    )
+    results = poll(settings, worker_pool)
+    assert results["down"].status == "failed"
+    assert results["down"].error is not None
+    assert "Cannot connect" in results["down"].error.message
+    assert results["good"].counts.new == 3
+
+
+def test_failed_poll_keeps_entries_and_validators(
+    tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
+) -> None:
+    url = feed_server.serve("en.xml", read_data("up-en.xml"))
+    settings = make_settings(tmp_path, [{"id": "up-en", "url": url}])
+    poll(settings, worker_pool)
+    feed_server.serve("en.xml", b"down for maintenance", status=503)
+    assert poll(settings, worker_pool)["up-en"].status == "failed"
+    store = Store.open(settings.database)
+    [state] = store.source_states()
+    validators = store.validators("up-en")
+    store.close()
+    assert state["entries"] == 3
+    assert validators.etag is not None
+
+
+def test_json_feed_source(tmp_path: Path, feed_server: FeedServer, worker_pool: Executor) -> None:
+    url = feed_server.serve("wire.json", read_data("wire.json"), content_type="application/feed+json")
+    settings = make_settings(tmp_path, [{"id": "wire", "url": url}])
+    assert poll(settings, worker_pool)["wire"].counts.new == 1
+    [row] = timeline(settings)
+    assert row["title"] == "Peace talks: delegations land in Geneva"
+    assert row["language"] == "en"
+    assert set(row["tags"]) == {"negotiations"}
+    assert row["published"] == "2026-10-04T06:00:00Z"
+    assert "onerror" not in row["content"]
+    assert row["enclosures"] == [
+        {"url": "https://wire.example/a.mp3", "type": "audio/mpeg", "length": 1234}
+    ]
+
+
+def test_poll_named_sources_only(
+    tmp_path: Path, news_site: list[dict[str, Any]], worker_pool: Executor
+) -> None:
+    settings = make_settings(tmp_path, news_site)
+    assert set(poll(settings, worker_pool, "up-uk")) == {"up-uk"}
+    assert {row["source_id"] for row in timeline(settings)} == {"up-uk"}
+
+
+def test_next_due_follows_the_source_interval(
+    tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
+) -> None:
+    url = feed_server.serve("en.xml", read_data("up-en.xml"))
+    settings = make_settings(tmp_path, [{"id": "en", "url": url, "interval": "10m"}])
+    poll(settings, worker_pool)
+    store = Store.open(settings.database)
+    [state] = store.source_states()
+    store.close()
+    last = datetime.fromisoformat(state["last_fetch"])
+    assert datetime.fromisoformat(state["next_due"]) - last == timedelta(minutes=10)
