@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-import langcodes
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -24,6 +23,7 @@ from pydantic import (
     ByteSize,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -34,6 +34,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from refeed.errors import ConfigError, ConfigProblem
+from refeed.language import primary_language
 from refeed.model import Taxonomy
 
 Loc = tuple[str | int, ...]
@@ -64,14 +65,12 @@ def check_regex(pattern: str) -> str:
 
 
 def check_language(code: str) -> str:
-    """Refuse unknown language codes; return the standard form (``en-us`` → ``en-US``)."""
-    try:
-        language = langcodes.Language.get(code)
-    except (ValueError, langcodes.tag_parser.LanguageTagError):
-        language = None
-    if language is None or not language.is_valid() or not language.language:
+    """Refuse codes that name no language; return the primary subtag (``en-US`` → ``en``),
+    the form entries are stored and published under."""
+    primary = primary_language(code)
+    if primary is None:
         raise ValueError(f"unknown language code {code!r} (use ISO 639 codes such as uk, ru, en)")
-    return str(language)
+    return primary
 
 
 def check_url(url: str) -> str:
@@ -143,7 +142,7 @@ class PollingConfig(Section):
     max_bytes: Size = ByteSize(10_000_000)
     concurrency: int = Field(50, ge=1, le=1000)
     per_host: int = Field(4, ge=1, le=100)
-    allow_file_urls: bool = False
+    allow_file_urls: StrictBool = False
 
 
 class SourceConfig(Section):
@@ -345,7 +344,9 @@ def line_of(document: Any, loc: Loc, *, key_line: bool) -> int | None:
         last = depth == len(loc) - 1
         if isinstance(node, CommentedMap) and part in node:
             key_pos, value_pos = node.lc.key(part), node.lc.value(part)
-            line = (key_pos if key_line and last else value_pos)[0] + 1
+            # an empty value has no position of its own: ruamel gives the next line
+            use_key = (key_line and last) or node[part] is None
+            line = (key_pos if use_key else value_pos)[0] + 1
             node = node[part]
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
             line = node.lc.item(part)[0] + 1
@@ -375,7 +376,9 @@ def cross_field_problems(document: Mapping[str, Any]) -> list[tuple[Loc, str]]:
     publish = document.get("publish")
     feeds = _mappings(publish.get("feeds") if isinstance(publish, Mapping) else None)
     polling = document.get("polling")
-    allow_files = isinstance(polling, Mapping) and polling.get("allow_file_urls") is True
+    # an invalid flag is reported by its own validation; don't pile URL errors on it
+    allow_flag = polling.get("allow_file_urls") if isinstance(polling, Mapping) else None
+    allow_files = allow_flag not in (None, False)
     problems = _duplicate_ids(sources, "sources") + _duplicate_ids(feeds, "publish", "feeds")
     if not allow_files:
         problems += [
@@ -389,8 +392,21 @@ def cross_field_problems(document: Mapping[str, Any]) -> list[tuple[Loc, str]]:
         for index, feed in feeds
         if feed.get("id") in RESERVED_OUTPUT_IDS
     ]
+    problems += _unknown_feed_sources(feeds, {source.get("id") for _, source in sources})
     tags = document.get("tags")
     return problems + (_alias_conflicts(tags) if isinstance(tags, Mapping) else [])
+
+
+def _unknown_feed_sources(
+    feeds: list[tuple[int, Mapping[str, Any]]], source_ids: set[object]
+) -> list[tuple[Loc, str]]:
+    return [
+        (("publish", "feeds", index, "sources", position), f"no source has the id {name!r}")
+        for index, feed in feeds
+        if isinstance(feed.get("sources"), list)
+        for position, name in enumerate(feed["sources"])
+        if name not in source_ids
+    ]
 
 
 def _mappings(items: object) -> list[tuple[int, Mapping[str, Any]]]:
@@ -416,15 +432,18 @@ def _alias_conflicts(tags: Mapping[str, Any]) -> list[tuple[Loc, str]]:
     owner: dict[str, str] = {}
     problems: list[tuple[Loc, str]] = []
     for canonical, value in tags.items():
-        aliases = value.get("aliases") if isinstance(value, Mapping) else value
-        spellings = [canonical, *(aliases if isinstance(aliases, list) else [])]
-        for spelling in spellings:
+        long_form = isinstance(value, Mapping)
+        aliases = value.get("aliases") if long_form else value
+        prefix: Loc = ("tags", canonical, "aliases") if long_form else ("tags", canonical)
+        spellings: list[tuple[Loc, object]] = [(("tags", canonical), canonical)]
+        if isinstance(aliases, list):
+            spellings += [((*prefix, index), alias) for index, alias in enumerate(aliases)]
+        for loc, spelling in spellings:
             if not isinstance(spelling, str):
                 continue
             folded = tag_fold(spelling)
             if owner.setdefault(folded, str(canonical)) != canonical:
                 problems.append(
-                    (("tags", canonical),
-                     f"spelling {spelling!r} already belongs to tag {owner[folded]!r}")
+                    (loc, f"spelling {spelling!r} already belongs to tag {owner[folded]!r}")
                 )
     return problems

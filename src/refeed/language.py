@@ -14,6 +14,9 @@ from functools import lru_cache
 
 import langcodes
 
+# ISO 639 codes that name no single language: undetermined, multiple, uncoded, none.
+NOT_LANGUAGES = frozenset({"und", "mul", "mis", "zxx"})
+
 
 @lru_cache(maxsize=1024)
 def primary_language(code: str) -> str | None:
@@ -22,9 +25,10 @@ def primary_language(code: str) -> str | None:
         language = langcodes.Language.get(code.strip().replace("_", "-"))
     except (ValueError, langcodes.tag_parser.LanguageTagError):
         return None
-    if not language.language or not language.is_valid():
-        return None
-    return str(language.language)
+    primary = language.language
+    if not primary or not language.is_valid() or primary in NOT_LANGUAGES or "-" in primary:
+        return None  # "-": private-use tags such as x-default
+    return str(primary)
 
 
 def resolve_language(declared: Iterable[str | None]) -> str | None:

@@ -13,9 +13,9 @@ import html
 import re
 import time
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import nh3
 from url_normalize import url_normalize
@@ -24,7 +24,6 @@ from refeed.config import SourceConfig, tag_fold
 from refeed.language import resolve_language
 from refeed.model import Enclosure, Entry, ParsedFeed, Taxonomy
 
-FUTURE_TOLERANCE = timedelta(minutes=10)
 MAX_KEY_LENGTH = 512
 TRACKING_PARAM_PREFIXES = ("utm_", "mtm_", "pk_")
 TRACKING_PARAMS = frozenset({
@@ -95,15 +94,16 @@ def clean_text(value: str) -> str:
 
 def sanitize_html(value: str) -> str:
     """Sanitized HTML: no scripts, styles, event handlers or ``javascript:`` URLs."""
-    return nh3.clean(
+    cleaned = nh3.clean(
         clean_text(value), url_schemes=_HTML_URL_SCHEMES, link_rel="noopener noreferrer"
-    ).strip()
+    )
+    return clean_text(cleaned).strip()  # again: nh3 decodes references such as &#1;
 
 
 def html_to_text(value: str) -> str:
     """The visible text of an HTML fragment, whitespace collapsed."""
-    stripped = nh3.clean(clean_text(value), tags=set())
-    return _WHITESPACE.sub(" ", html.unescape(stripped)).strip()
+    stripped = html.unescape(nh3.clean(clean_text(value), tags=set()))
+    return _WHITESPACE.sub(" ", clean_text(stripped)).strip()
 
 
 def clean_link(url: str) -> str | None:
@@ -117,12 +117,8 @@ def clean_link(url: str) -> str | None:
     except (ValueError, UnicodeError):
         normalized = url
     parts = urlsplit(normalized)
-    query = [
-        (name, value)
-        for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not _is_tracking_param(name)
-    ]
-    return urlunsplit(parts._replace(query=urlencode(query, doseq=True, safe=":/@!$'()*,;")))
+    kept = [field for field in parts.query.split("&") if field and not _is_tracking_field(field)]
+    return urlunsplit(parts._replace(query="&".join(kept)))
 
 
 def canonical_url(link: str) -> str | None:
@@ -143,8 +139,9 @@ def content_fingerprint(title: str, body_text: str) -> str:
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 
-def _is_tracking_param(name: str) -> bool:
-    lowered = name.lower()
+def _is_tracking_field(field: str) -> bool:
+    """True for a ``name=value`` query field whose name is a known tracking parameter."""
+    lowered = unquote_plus(field.partition("=")[0]).lower()
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PARAM_PREFIXES)
 
 
@@ -178,7 +175,7 @@ def _entry_key(raw: Mapping[str, Any], link: str | None, title: str, body: str) 
     guid = clean_text(_string(raw.get("id"))).strip()
     key = guid or link
     if not key:
-        stamp = _string(raw.get("published")) or _string(raw.get("updated"))
+        stamp = clean_text(_string(_own(raw, "published")) or _string(_own(raw, "updated")))
         key = "sha256:" + hashlib.sha256(f"{title}\n{stamp}\n{body}".encode()).hexdigest()
     if len(key) > MAX_KEY_LENGTH:
         key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
@@ -188,10 +185,10 @@ def _entry_key(raw: Mapping[str, Any], link: str | None, title: str, body: str) 
 def _entry_dates(raw: Mapping[str, Any], now: datetime) -> tuple[datetime, datetime, bool]:
     """``(published, updated, dated)``: the entry's own dates in UTC, clamped to ``now``
     when in the future; ``now`` with ``dated=False`` when the entry carries no date."""
-    published = _struct_to_utc(raw.get("published_parsed")) or _struct_to_utc(
-        raw.get("created_parsed")
+    published = _struct_to_utc(_own(raw, "published_parsed")) or _struct_to_utc(
+        _own(raw, "created_parsed")
     )
-    updated = _struct_to_utc(raw.get("updated_parsed"))
+    updated = _struct_to_utc(_own(raw, "updated_parsed"))
     first = published or updated
     if first is None:
         return now, now, False
@@ -272,6 +269,12 @@ def _unique_folded(values: Iterable[str]) -> tuple[str, ...]:
     for value in values:
         kept.setdefault(tag_fold(value), value)
     return tuple(kept.values())
+
+
+def _own(raw: Mapping[str, Any], key: str) -> Any:
+    """``raw[key]`` without feedparser's aliasing (its ``updated`` falls back to
+    ``published`` with a DeprecationWarning)."""
+    return dict.get(raw, key) if isinstance(raw, dict) else raw.get(key)
 
 
 def _string(value: object) -> str:

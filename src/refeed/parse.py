@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+from feedparser.urls import resolve_relative_uris
 
 from refeed.errors import ParseError
 from refeed.model import ParsedFeed
@@ -135,6 +136,7 @@ def _json_item(item: Mapping[str, Any], base: str) -> dict[str, Any]:
         "link": _absolute(base, item.get("url") or item.get("external_url")),
         "title": _string(item.get("title")),
         "summary": _string(item.get("summary")),
+        "summary_detail": {"type": "text/plain"},  # JSON Feed summaries are plain text
         "authors": _json_authors(item),
         "tags": [{"term": tag} for tag in item.get("tags") or [] if isinstance(tag, str)],
         "language": _string(item.get("language")) or None,
@@ -145,7 +147,7 @@ def _json_item(item: Mapping[str, Any], base: str) -> dict[str, Any]:
             for attachment in item.get("attachments") or []
             if isinstance(attachment, dict) and attachment.get("url")
         ],
-        "content": _json_content(item),
+        "content": _json_content(item, base),
     }
     for field, key in (("published", "date_published"), ("updated", "date_modified")):
         stamp = _string(item.get(key))
@@ -154,9 +156,11 @@ def _json_item(item: Mapping[str, Any], base: str) -> dict[str, Any]:
     return entry
 
 
-def _json_content(item: Mapping[str, Any]) -> list[dict[str, str]]:
+def _json_content(item: Mapping[str, Any], base: str) -> list[dict[str, str]]:
     if isinstance(item.get("content_html"), str):
-        return [{"type": "text/html", "value": item["content_html"]}]
+        item_base = _absolute(base, item.get("url")) or base
+        resolved = resolve_relative_uris(item["content_html"], item_base, "utf-8", "text/html")
+        return [{"type": "text/html", "value": resolved}]
     if isinstance(item.get("content_text"), str):
         return [{"type": "text/plain", "value": item["content_text"]}]
     return []

@@ -1,0 +1,188 @@
+"""The SQLite timeline: schema, migrations, transactions, queries — on real files."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from refeed.config import SourceConfig
+from refeed.errors import StoreError
+from refeed.model import (
+    Entry,
+    ErrorInfo,
+    FetchResult,
+    ProcessedFeed,
+    StoreCounts,
+    Validators,
+)
+from refeed.store import EntryQuery, Store, migrations
+from tests.test_dedup import make_entry
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+WINDOW = timedelta(hours=72)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """A new database with sources ``a`` and ``b``."""
+    opened = Store.open(tmp_path / "sub" / "refeed.db")
+    opened.sync_sources([SourceConfig(id="a", url="https://a.example/feed"),
+                         SourceConfig(id="b", url="https://b.example/feed")])
+    return opened
+
+
+def fetched(source_id: str = "a", **changes: object) -> FetchResult:
+    """A successful 200 fetch result."""
+    result = FetchResult(
+        source_id=source_id, url=f"https://{source_id}.example/feed", http_status=200,
+        body=b"<rss/>", validators=Validators('"v1"', "Sun, 04 Oct 2026 06:00:00 GMT"),
+    )
+    return replace(result, **changes)  # type: ignore[arg-type]
+
+
+def record(store: Store, result: FetchResult, *entries: Entry) -> StoreCounts:
+    """Record one poll of ``result`` with ``entries``."""
+    return store.record_poll(
+        result, ProcessedFeed(entries), now=NOW, next_due=NOW + timedelta(minutes=15),
+        window=WINDOW,
+    )
+
+
+def test_open_creates_wal_database_with_schema_and_migrations_table(store: Store) -> None:
+    assert store.db.journal_mode == "wal"
+    assert {"sources", "entries", "entry_tags", "entries_fts"} <= set(store.db.table_names())
+    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial_schema"]
+
+
+def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
+    Store.open(tmp_path / "db").close()
+    again = Store.open(tmp_path / "db")
+    assert len(migrations.applied(again.db)) == 1
+    assert migrations.pending(again.db) == []
+
+
+def test_unusable_path_is_a_store_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="cannot open database"):
+        Store.open(tmp_path / "file" / "refeed.db")
+
+
+def test_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError):
+        Store.open(path)
+
+
+def test_entries_and_validators_commit_together(store: Store) -> None:
+    counts = record(store, fetched(), make_entry(), make_entry(key="guid-2",
+                    canonical_url="https://x.example/2", content_hash="h2"))
+    assert counts == StoreCounts(new=2)
+    assert store.validators("a") == Validators('"v1"', "Sun, 04 Oct 2026 06:00:00 GMT")
+    [state] = [row for row in store.source_states() if row["id"] == "a"]
+    assert (state["ok"], state["http_status"], state["entries"], state["failures"]) == (
+        1, 200, 2, 0
+    )
+
+
+def test_a_failing_batch_rolls_back_entries_and_validators(store: Store) -> None:
+    store.db.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON entries WHEN NEW.title = 'boom' "
+        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    good, bad = make_entry(), make_entry(key="k2", title="boom", canonical_url=None)
+    with pytest.raises(StoreError, match="cannot store poll of a"):
+        record(store, fetched(), good, bad)
+    assert store.entries(EntryQuery()) == []
+    assert store.validators("a") == Validators()
+
+
+def test_failure_is_recorded_and_keeps_old_validators(store: Store) -> None:
+    record(store, fetched(), make_entry())
+    failure = FetchResult(
+        source_id="a", url="https://a.example/feed", http_status=500,
+        error=ErrorInfo("HTTPStatusError", "HTTP 500 Internal Server Error"),
+    )
+    store.record_poll(failure, None, now=NOW, next_due=NOW, window=WINDOW)
+    store.record_poll(failure, None, now=NOW, next_due=NOW, window=WINDOW)
+    [state] = [row for row in store.source_states() if row["id"] == "a"]
+    assert (state["ok"], state["error_kind"], state["failures"], state["entries"]) == (
+        0, "HTTPStatusError", 2, 1
+    )
+    assert state["last_success"] is not None
+    assert store.validators("a").etag == '"v1"'
+
+
+def test_parse_error_in_processed_feed_marks_the_source_failing(store: Store) -> None:
+    processed = ProcessedFeed(error=ErrorInfo("ParseError", "empty document"))
+    store.record_poll(fetched(), processed, now=NOW, next_due=NOW, window=WINDOW)
+    [state] = [row for row in store.source_states() if row["id"] == "a"]
+    assert (state["ok"], state["error"]) == (0, "empty document")
+    assert store.validators("a") == Validators()  # so the broken body is fetched again
+
+
+def test_cross_source_duplicate_is_recorded_not_listed(store: Store) -> None:
+    record(store, fetched("a"), make_entry())
+    counts = record(store, fetched("b"), make_entry(source_id="b", key="other-guid"))
+    assert counts == StoreCounts(duplicates=1)
+    listed = store.entries(EntryQuery())
+    everything = store.entries(EntryQuery(include_duplicates=True))
+    assert [row["source_id"] for row in listed] == ["a"]
+    assert sorted((row["source_id"], row["duplicate_of"]) for row in everything) == [
+        ("a", None), ("b", listed[0]["id"])
+    ]
+
+
+def test_queries_by_tag_language_source_and_text(store: Store) -> None:
+    record(store, fetched("a"),
+           make_entry(tags=("Putin",), title="Kremlin decree", content_hash="1",
+                      canonical_url="https://x.example/1"),
+           make_entry(key="k2", tags=("negotiations",), language="uk",
+                      title="Переговори у Стамбулі", content_hash="2",
+                      canonical_url="https://x.example/2"))
+    record(store, fetched("b"), make_entry(source_id="b", key="k3", tags=(), title="Metro",
+                                           content_hash="3", canonical_url="https://x.example/3"))
+
+    def titles(**filters: object) -> list[str]:
+        return [row["title"] for row in store.entries(EntryQuery(**filters))]  # type: ignore[arg-type]
+
+    assert titles(tag="putin") == ["Kremlin decree"]
+    assert titles(tag="PUTIN") == ["Kremlin decree"]
+    assert titles(language="uk") == ["Переговори у Стамбулі"]
+    assert titles(source_id="b") == ["Metro"]
+    assert titles(search="стамбулі") == ["Переговори у Стамбулі"]
+    assert titles(search='decree" OR "metro') == []  # user text is quoted, not FTS syntax
+    assert len(titles(limit=2)) == 2
+
+
+def test_newest_published_first(store: Store) -> None:
+    old = make_entry(key="old", published=NOW - timedelta(days=2), title="old",
+                     content_hash="o", canonical_url="https://x.example/o")
+    new = make_entry(key="new", published=NOW, title="new", content_hash="n",
+                     canonical_url="https://x.example/n")
+    record(store, fetched(), old, new)
+    assert [row["title"] for row in store.entries(EntryQuery())] == ["new", "old"]
+
+
+def test_changed_source_url_forgets_validators(store: Store) -> None:
+    record(store, fetched(), make_entry())
+    store.sync_sources([SourceConfig(id="a", url="https://a.example/moved")])
+    assert store.validators("a") == Validators()
+
+
+def test_readers_see_committed_state_while_a_writer_holds_a_transaction(
+    store: Store, tmp_path: Path
+) -> None:
+    record(store, fetched(), make_entry())
+    store.db.execute("BEGIN IMMEDIATE")
+    store.db.execute("UPDATE entries SET title = 'uncommitted'")
+    reader = sqlite3.connect(tmp_path / "sub" / "refeed.db")
+    try:
+        assert reader.execute("SELECT title FROM entries").fetchall() == [("Talks resume",)]
+    finally:
+        reader.close()
+        store.db.execute("ROLLBACK")
