@@ -235,7 +235,8 @@ def test_connection_refused_fails_alone(
 ) -> None:
     good_url = feed_server.serve("good.xml", read_data("up-en.xml"))
     settings = make_settings(
-        tmp_path, [{"id": "down", "url": "http://127.0.0.1:9/feed"}, {"id": "good", "url": good_url}]
+        tmp_path,
+        [{"id": "down", "url": "http://127.0.0.1:9/feed"}, {"id": "good", "url": good_url}],
     )
     results = poll(settings, worker_pool)
     assert results["down"].status == "failed"
@@ -261,7 +262,9 @@ def test_failed_poll_keeps_entries_and_validators(
 
 
 def test_json_feed_source(tmp_path: Path, feed_server: FeedServer, worker_pool: Executor) -> None:
-    url = feed_server.serve("wire.json", read_data("wire.json"), content_type="application/feed+json")
+    url = feed_server.serve(
+        "wire.json", read_data("wire.json"), content_type="application/feed+json"
+    )
     settings = make_settings(tmp_path, [{"id": "wire", "url": url}])
     assert poll(settings, worker_pool)["wire"].counts.new == 1
     [row] = timeline(settings)

@@ -73,7 +73,8 @@ class Fetcher:
         """Retrieve ``source`` (conditionally, with ``validators``); never raises for
         per-source problems."""
         host = urlsplit(source.url).hostname or ""
-        async with self._slots, self._host_slots[host]:
+        # the host slot first: sources queued for a busy host must not hold global slots
+        async with self._host_slots[host], self._slots:
             started = time.monotonic()
             try:
                 async with asyncio.timeout(self.polling.timeout.total_seconds()):
@@ -106,7 +107,8 @@ class Fetcher:
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
         async with self._session.get(
-            source.url, headers=headers, max_redirects=MAX_REDIRECTS
+            # aiohttp gives up when the count *reaches* max_redirects: allow one more
+            source.url, headers=headers, max_redirects=MAX_REDIRECTS + 1
         ) as response:
             final_url = str(response.url)
             if response.status == 304:

@@ -9,7 +9,6 @@ take for a URL or a path.
 
 from __future__ import annotations
 
-import codecs
 import io
 import json
 import re
@@ -26,20 +25,7 @@ from refeed.errors import ParseError
 from refeed.model import ParsedFeed
 
 _JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/(?P<number>[0-9.]+)$")
-_FIRST_ELEMENT = re.compile(r"<\w")
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_NUL_PATTERNS = (
-    (b"<\x00\x00\x00", "utf-32-le"),
-    (b"\x00\x00\x00<", "utf-32-be"),
-    (b"<\x00", "utf-16-le"),
-    (b"\x00<", "utf-16-be"),
-)
+_COMMENTS_AND_CDATA = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.S)
 
 
 def parse_document(
@@ -64,21 +50,13 @@ def parse_document(
 
 
 def declares_entities(body: bytes) -> bool:
-    """True when the prolog (everything before the root element) declares an entity."""
-    text = _decode_prolog(body)
-    first_element = _FIRST_ELEMENT.search(text)
-    prolog = text[: first_element.start()] if first_element else text
-    return "<!ENTITY" in prolog
-
-
-def _decode_prolog(body: bytes) -> str:
-    for bom, encoding in _BOMS:
-        if body.startswith(bom):
-            return body[len(bom):].decode(encoding, "replace")
-    for pattern, encoding in _NUL_PATTERNS:
-        if body.startswith(pattern):
-            return body.decode(encoding, "replace")
-    return body.decode("latin-1")  # ASCII-compatible: enough to see markup
+    """True when the document has ``<!ENTITY`` anywhere outside comments and CDATA — in
+    any encoding: UTF-16/32 markup is ASCII once its NUL bytes are dropped. Looking only
+    at the prolog would let a comment or a quoted ``<`` hide the DOCTYPE's end."""
+    if b"\x00" in body[:1024]:
+        body = body.replace(b"\x00", b"")
+    text = _COMMENTS_AND_CDATA.sub("", body.decode("latin-1"))  # ASCII-compatible view
+    return "<!ENTITY" in text
 
 
 def _looks_like_json(body: bytes, content_type: str) -> bool:
@@ -87,7 +65,9 @@ def _looks_like_json(body: bytes, content_type: str) -> bool:
 
 
 def _parse_xml_feed(body: bytes, headers: dict[str, str], url: str) -> ParsedFeed:
-    response_headers = {"content-location": url, **headers}
+    # a relative Content-Location is relative to the URL the document came from
+    base = urljoin(url, headers.get("content-location", ""))
+    response_headers = {**headers, "content-location": base}
     result = feedparser.parse(
         io.BytesIO(body),
         response_headers=response_headers,
