@@ -12,6 +12,7 @@ import hashlib
 import html
 import re
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -43,10 +44,12 @@ def normalize_feed(
     """Every entry of ``parsed`` as an :class:`Entry` of ``source``; entries repeating an
     earlier key of the same document are dropped (the first one wins)."""
     feed_language = _string(parsed.feed.get("language"))
+    links = Counter(_string(raw.get("link")) for raw in parsed.entries if not raw.get("id"))
     entries: list[Entry] = []
     seen: set[str] = set()
     for raw in parsed.entries:
-        entry = normalize_entry(raw, source, taxonomy, now, feed_language)
+        shared = links[_string(raw.get("link"))] > 1
+        entry = normalize_entry(raw, source, taxonomy, now, feed_language, link_is_shared=shared)
         if entry.key not in seen:
             seen.add(entry.key)
             entries.append(entry)
@@ -59,8 +62,11 @@ def normalize_entry(
     taxonomy: Taxonomy,
     now: datetime,
     feed_language: str | None = None,
+    *,
+    link_is_shared: bool = False,
 ) -> Entry:
-    """One feedparser entry → :class:`Entry`."""
+    """One feedparser entry → :class:`Entry`. ``link_is_shared`` says that other entries of
+    the same document have no guid and the same link, so the link alone is no key."""
     link = clean_link(_string(raw.get("link")))
     title = _entry_title(raw)
     summary = _html_field(raw.get("summary_detail"), _string(raw.get("summary")))
@@ -69,7 +75,7 @@ def normalize_entry(
     body_text = html_to_text(content or summary)
     return Entry(
         source_id=source.id,
-        key=_entry_key(raw, link, title, content or summary),
+        key=_entry_key(raw, link, title, content or summary, link_is_shared),
         guid=clean_text(_string(raw.get("id"))) or None,
         link=link,
         canonical_url=canonical_url(link) if link else None,
@@ -110,13 +116,16 @@ def clean_link(url: str) -> str | None:
     """An absolute http(s) URL with lowercase scheme/host and no tracking parameters;
     ``None`` for empty, relative or non-web links (``javascript:``, ``data:``…)."""
     url = clean_text(url).strip()
-    if not url or urlsplit(url).scheme.lower() not in _LINK_SCHEMES:
-        return None
     try:
-        normalized = url_normalize(url) or url
-    except (ValueError, UnicodeError):
-        normalized = url
-    parts = urlsplit(normalized)
+        if not url or urlsplit(url).scheme.lower() not in _LINK_SCHEMES:
+            return None
+        try:
+            normalized = url_normalize(url) or url
+        except UnicodeError:
+            normalized = url
+        parts = urlsplit(normalized)
+    except ValueError:  # e.g. "http://[::1/x": an unclosed IPv6 literal
+        return None
     kept = [field for field in parts.query.split("&") if field and not _is_tracking_field(field)]
     return urlunsplit(parts._replace(query="&".join(kept)))
 
@@ -171,15 +180,28 @@ def _entry_content(raw: Mapping[str, Any]) -> str:
     return _html_field(best, _string(best.get("value")))
 
 
-def _entry_key(raw: Mapping[str, Any], link: str | None, title: str, body: str) -> str:
+def _entry_key(
+    raw: Mapping[str, Any], link: str | None, title: str, body: str, link_is_shared: bool
+) -> str:
+    """The guid; else the link; else a hash of title, date and body. A link shared by
+    several guid-less entries (feeds that point every item at one page) is qualified by a
+    hash of the title, so those entries are not collapsed into one — while one story
+    listed twice (same link and title, a later date) still is."""
     guid = clean_text(_string(raw.get("id"))).strip()
-    key = guid or link
-    if not key:
+    if guid:
+        key = guid
+    elif link and not link_is_shared:
+        key = link
+    elif link:
+        key = f"{link}#{_digest(title)}"
+    else:
         stamp = clean_text(_string(_own(raw, "published")) or _string(_own(raw, "updated")))
-        key = "sha256:" + hashlib.sha256(f"{title}\n{stamp}\n{body}".encode()).hexdigest()
-    if len(key) > MAX_KEY_LENGTH:
-        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
-    return key
+        key = _digest(f"{title}\n{stamp}\n{body}")
+    return _digest(key) if len(key) > MAX_KEY_LENGTH else key
+
+
+def _digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _entry_dates(raw: Mapping[str, Any], now: datetime) -> tuple[datetime, datetime, bool]:

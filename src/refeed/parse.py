@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -65,9 +66,11 @@ def _looks_like_json(body: bytes, content_type: str) -> bool:
 
 
 def _parse_xml_feed(body: bytes, headers: dict[str, str], url: str) -> ParsedFeed:
-    # a relative Content-Location is relative to the URL the document came from
-    base = urljoin(url, headers.get("content-location", ""))
-    response_headers = {**headers, "content-location": base}
+    # a relative Content-Location is relative to the URL the document came from; without a
+    # Content-Type feedparser flags every document (bozo), so assume generic XML as a plain
+    # static server would
+    base = _absolute(url, headers.get("content-location")) or url
+    response_headers = {"content-type": "application/xml", **headers, "content-location": base}
     result = feedparser.parse(
         io.BytesIO(body),
         response_headers=response_headers,
@@ -99,25 +102,28 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     if not isinstance(items, list):
         raise ParseError("JSON Feed has no items list", url)
     base = _string(document.get("feed_url")) or url
+    feed_authors = _json_authors(document)
     feed = {
         "title": _string(document.get("title")),
         "link": _absolute(base, document.get("home_page_url")),
         "subtitle": _string(document.get("description")),
         "language": _string(document.get("language")),
-        "authors": _json_authors(document),
+        "authors": feed_authors,
     }
-    entries = [_json_item(item, base) for item in items if isinstance(item, dict)]
+    entries = [_json_item(item, base, feed_authors) for item in items if isinstance(item, dict)]
     return ParsedFeed(f"json{matched['number'].replace('.', '')}", feed, entries)
 
 
-def _json_item(item: Mapping[str, Any], base: str) -> dict[str, Any]:
+def _json_item(
+    item: Mapping[str, Any], base: str, feed_authors: list[dict[str, str]]
+) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "id": _string(item.get("id")) or None,
         "link": _absolute(base, item.get("url") or item.get("external_url")),
         "title": _string(item.get("title")),
         "summary": _string(item.get("summary")),
         "summary_detail": {"type": "text/plain"},  # JSON Feed summaries are plain text
-        "authors": _json_authors(item),
+        "authors": _json_authors(item) or feed_authors,  # items inherit the feed's authors
         "tags": [{"term": tag} for tag in item.get("tags") or [] if isinstance(tag, str)],
         "language": _string(item.get("language")) or None,
         "enclosures": [
@@ -162,14 +168,23 @@ def _rfc3339_to_struct(stamp: str) -> time.struct_time | None:
     try:
         moment = datetime.fromisoformat(stamp)
     except ValueError:
-        return None
+        try:  # not RFC 3339 as the spec demands; RFC 822 dates are common in the wild
+            moment = parsedate_to_datetime(stamp)
+        except (TypeError, ValueError, IndexError):
+            return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).timetuple()
 
 
 def _absolute(base: str, link: object) -> str:
-    return urljoin(base, link) if isinstance(link, str) and link else ""
+    """``link`` resolved against ``base``; ``""`` when missing or malformed."""
+    if not isinstance(link, str) or not link:
+        return ""
+    try:
+        return urljoin(base, link)
+    except ValueError:  # e.g. "http://[::1/x": an unclosed IPv6 literal
+        return ""
 
 
 def _string(value: object) -> str:
