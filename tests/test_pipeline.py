@@ -43,6 +43,15 @@ def poll(settings: Settings, pool: Executor, *ids: str) -> dict[str, PollResult]
     return {result.source_id: result for result in results}
 
 
+def source_states(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The stored state of every source, by id."""
+    store = Store.open(settings.database)
+    try:
+        return {row["id"]: row for row in store.source_states()}
+    finally:
+        store.close()
+
+
 def poll_site(settings: Settings, pool: Executor) -> dict[str, PollResult]:
     """Poll the three editions first, then everything: the wire's copy of a story is then
     seen after the original (within one concurrent poll, "first seen" is a race)."""
@@ -220,9 +229,7 @@ def test_bad_source_fails_alone(
     assert results["bad"].status == "failed"
     assert results["bad"].error is not None
     assert expected in results["bad"].error.message
-    store = Store.open(settings.database)
-    states = {row["id"]: row for row in store.source_states()}
-    store.close()
+    states = source_states(settings)
     assert states["bad"]["ok"] == 0
     assert expected in states["bad"]["error"]
     assert states["bad"]["failures"] == 1
@@ -292,8 +299,6 @@ def test_next_due_follows_the_source_interval(
     url = feed_server.serve("en.xml", read_data("up-en.xml"))
     settings = make_settings(tmp_path, [{"id": "en", "url": url, "interval": "10m"}])
     poll(settings, worker_pool)
-    store = Store.open(settings.database)
-    [state] = store.source_states()
-    store.close()
+    [state] = source_states(settings).values()
     last = datetime.fromisoformat(state["last_fetch"])
     assert datetime.fromisoformat(state["next_due"]) - last == timedelta(minutes=10)

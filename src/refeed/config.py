@@ -238,13 +238,6 @@ class Settings(Section):
         base = (info.context or {}).get("base_dir")
         return (Path(base) / value if base else value).absolute()
 
-    def source(self, source_id: str) -> SourceConfig:
-        """The configured source with this id (``KeyError`` if there is none)."""
-        for source in self.sources:
-            if source.id == source_id:
-                return source
-        raise KeyError(source_id)
-
     def source_interval(self, source: SourceConfig) -> timedelta:
         """The polling interval of ``source``: its own, else the global one."""
         return source.interval or self.polling.interval

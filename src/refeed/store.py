@@ -238,9 +238,7 @@ class Store:
         return StoreCounts(tally["new"], tally["updated"], tally["unchanged"], tally["duplicate"])
 
     def _stored(self, entry: Entry) -> StoredEntry | None:
-        rows = self._stored_entries(
-            "source_id = ? AND key = ?", [entry.source_id, entry.key]
-        )
+        rows = self._stored_entries("source_id = ? AND key = ?", [entry.source_id, entry.key])
         return rows[0] if rows else None
 
     def _candidates(self, entry: Entry) -> list[StoredEntry]:
