@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= config.yaml
 
-.PHONY: install run test lint typecheck pytest clean
+.PHONY: install run test lint typecheck pytest bench clean
 
 install: $(VENV)/.installed
 
@@ -24,13 +24,16 @@ run: install
 test: lint typecheck pytest
 
 lint: install
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 
 typecheck: install
 	$(BIN)/mypy src
 
 pytest: install
 	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/poll_throughput.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -246,8 +246,8 @@ class Store:
         if entry.canonical_url:
             clauses.append("canonical_url = ?")
             params.append(entry.canonical_url)
-        if entry.content_hash:
-            clauses.append("content_hash = ?")
+        if entry.content_hash:  # the "!= ''" lets SQLite use the partial index
+            clauses.append("(content_hash = ? AND content_hash != '')")
             params.append(entry.content_hash)
         if not clauses:
             return []
