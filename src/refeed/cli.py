@@ -19,7 +19,8 @@ from refeed.config import Settings, load_settings
 from refeed.errors import ConfigError, RefeedError
 from refeed.model import PollResult
 from refeed.normalize import canonical_tag
-from refeed.pipeline import poll_all
+from refeed.pipeline import poll_all, publish_all
+from refeed.publish import PublishReport
 from refeed.select import define_outputs
 from refeed.store import EntryQuery, Store
 
@@ -75,7 +76,7 @@ def _open_store(settings: Settings) -> Iterator[Store]:
 def check(ctx: click.Context) -> None:
     """Validate the config: every problem as FILE:LINE: field: message (exit 2)."""
     settings = _settings(ctx)
-    outputs = define_outputs(settings)
+    outputs = define_outputs(settings, {})
     click.echo(
         f"{ctx.obj}: ok: {_plural(len(settings.sources), 'source')}, "
         f"{_plural(len(settings.tags), 'tag')}, {_plural(len(outputs), 'output')}"
@@ -94,14 +95,35 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], strict: bool) -> None:
         raise click.UsageError(f"unknown source id: {', '.join(unknown)}")
     chosen = source_ids or None
     count = len(source_ids) if chosen else len(settings.sources)
-    with _open_store(settings) as store, _progress(count) as advance:
-        results = asyncio.run(poll_all(settings, store, chosen, on_result=advance))
+    with _open_store(settings) as store:
+        with _progress(count) as advance:
+            results = asyncio.run(poll_all(settings, store, chosen, on_result=advance))
+        report = publish_all(settings, store)
     width = max((len(result.source_id) for result in results), default=0)
     for result in results:
         click.echo(format_poll_line(result, width))
     click.echo(format_poll_summary(results))
+    click.echo(format_publish_report(report, settings))
     if strict and any(result.status == "failed" for result in results):
         ctx.exit(EXIT_FAILURE)
+
+
+@cli.command()
+@click.pass_context
+def publish(ctx: click.Context) -> None:
+    """Re-render every output from the timeline (writes only files that changed)."""
+    settings = _settings(ctx)
+    with _open_store(settings) as store:
+        report = publish_all(settings, store)
+    click.echo(format_publish_report(report, settings))
+
+
+def format_publish_report(report: PublishReport, settings: Settings) -> str:
+    """``published to feeds/: 12 files written, 40 unchanged, 0 removed``."""
+    return (
+        f"published to {settings.output_dir}: {_plural(len(report.written), 'file')} written, "
+        f"{report.unchanged} unchanged, {len(report.removed)} removed"
+    )
 
 
 @contextmanager

@@ -204,6 +204,7 @@ class PublishConfig(Section):
     per_tag: bool = True
     per_language: bool = True
     per_tag_language: bool = True
+    tag_min_entries: int = Field(5, ge=1)
     feeds: tuple[NamedFeedConfig, ...] = ()
 
 

@@ -248,7 +248,7 @@ def _entry_tags(
     ]
     tags = [canonical_tag(label, taxonomy) for label in (*labels, *source.tags)]
     tags += [canonical for canonical, pattern in taxonomy.rules if re.search(pattern, text)]
-    return _unique_folded(tag for tag in tags if tag)
+    return unique_tags(tag for tag in tags if tag)
 
 
 def canonical_tag(label: str, taxonomy: Taxonomy) -> str:
@@ -286,7 +286,9 @@ def _unique(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value for value in values if value))
 
 
-def _unique_folded(values: Iterable[str]) -> tuple[str, ...]:
+def unique_tags(values: Iterable[str]) -> tuple[str, ...]:
+    """``values`` without repeats, comparing case- and Unicode-insensitively; the first
+    spelling wins."""
     kept: dict[str, str] = {}
     for value in values:
         kept.setdefault(tag_fold(value), value)

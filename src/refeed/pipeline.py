@@ -1,13 +1,14 @@
 """The one module that wires I/O to pure code. Read it as a shell pipeline::
 
     config.yaml | fetch (HTTP, 304 stops here) | parse | normalize | dedup | store
-                                      (publish: select | render | write — next stage)
+    store | select | render | publish (write only what changed)
 
 :func:`poll_all` runs :func:`poll_source` for every chosen source concurrently. Fetching
 runs on the event loop; parsing and normalizing are CPU-bound, so they run in a process
 pool (one worker per core) while other sources are still downloading; storing runs back
-on the loop, one transaction per source. Nothing here decides anything: it only passes
-values from one stage to the next.
+on the loop, one transaction per source. :func:`publish_all` renders every output from
+the timeline and writes the files whose bytes changed. Nothing here decides anything: it
+only passes values from one stage to the next.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from refeed.config import Settings, SourceConfig
 from refeed.errors import ParseError
 from refeed.fetch import Fetcher
 from refeed.model import (
+    Entry,
     ErrorInfo,
     FetchResult,
     PollResult,
@@ -33,6 +35,17 @@ from refeed.model import (
 )
 from refeed.normalize import normalize_feed
 from refeed.parse import parse_document
+from refeed.publish import PublishReport, write_outputs
+from refeed.render import (
+    FeedInfo,
+    Listing,
+    SourceInfo,
+    feed_updated,
+    render_feed,
+    render_index,
+    render_opml,
+)
+from refeed.select import define_outputs, select_entries, tag_usage
 from refeed.store import Store
 
 Clock = Callable[[], datetime]
@@ -156,3 +169,29 @@ async def _process(
         return await job
     except Exception as error:  # a crashed worker or a bug on one feed must not stop the rest
         return ProcessedFeed(error=ErrorInfo.from_exception(error))
+
+
+def publish_all(settings: Settings, store: Store) -> PublishReport:
+    """store | select | render | publish: every output, written where its bytes changed."""
+    return write_outputs(settings.output_dir, build_site(settings, store.timeline()))
+
+
+def build_site(settings: Settings, timeline: list[Entry]) -> dict[str, bytes]:
+    """Every output file (relative path → bytes) for ``timeline``: each output in each
+    configured format, plus ``index.html`` and ``outputs.opml``."""
+    site, formats = settings.site, settings.publish.formats
+    sources = {
+        source.id: SourceInfo(source.id, source.title or source.id, source.url)
+        for source in settings.sources
+    }
+    files: dict[str, bytes] = {}
+    listings: list[Listing] = []
+    for output in define_outputs(settings, tag_usage(timeline)):
+        entries = select_entries(output, timeline)
+        info = FeedInfo(output, site.base_url, site.title, sources)
+        for fmt in formats:
+            files[f"{output.path}.{fmt}"] = render_feed(fmt, info, entries)
+        listings.append(Listing(output, len(entries), feed_updated(entries) if entries else None))
+    files["index.html"] = render_index(site.title, formats, listings)
+    files["outputs.opml"] = render_opml(site.title, site.base_url, formats, listings)
+    return files

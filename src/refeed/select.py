@@ -1,4 +1,4 @@
-"""PURE: which output feeds exist, and their paths.
+"""PURE: which output feeds exist, and which entries each one lists.
 
 An :class:`Output` is a filter over the timeline plus its place under ``output_dir``
 (DESIGN §5): ``all``, ``lang/<code>``, ``tag/<slug>``, ``tag/<slug>/<code>`` and the named
@@ -8,11 +8,18 @@ feeds of ``publish.feeds``. Paths are built from slugs only (lowercase ASCII
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from slugify import slugify
 
-from refeed.config import Settings
+from refeed.config import Settings, tag_fold
+from refeed.model import Entry
+from refeed.normalize import html_to_text
+
+OutputKind = Literal["all", "language", "tag", "tag-language", "named"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,7 @@ class Output:
 
     path: str
     title: str
+    kind: OutputKind
     tags: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
@@ -35,38 +43,92 @@ def tag_slug(tag: str) -> str:
     return slugify(tag, max_length=80) or "tag"
 
 
-def define_outputs(settings: Settings) -> list[Output]:
-    """Every output the config defines, in index order: all, languages, tags,
-    tag x language, then the named feeds."""
+def published_tags(settings: Settings, tag_counts: Mapping[str, int]) -> list[str]:
+    """The tags that get outputs: every configured canonical tag, then feed tags used by
+    at least ``publish.tag_min_entries`` entries (sorted, so slugs are stable)."""
+    configured = list(settings.tags)
+    known = {tag_fold(tag) for tag in configured}
+    minimum = settings.publish.tag_min_entries
+    frequent = sorted(
+        (tag for tag, count in tag_counts.items()
+         if count >= minimum and tag_fold(tag) not in known),
+        key=lambda tag: (tag_fold(tag), tag),
+    )
+    return configured + frequent
+
+
+def define_outputs(settings: Settings, tag_counts: Mapping[str, int]) -> list[Output]:
+    """Every output, in index order: all, languages, tags, tag x language, named feeds.
+    ``tag_counts`` is the number of timeline entries per tag."""
     site, publish = settings.site, settings.publish
     limit = publish.limit
-    outputs = [Output("all", site.title, limit=limit)]
+    outputs = [Output("all", site.title, "all", limit=limit)]
     if publish.per_language:
         outputs += [
-            Output(f"lang/{code}", f"{site.title} ({code})", languages=(code,), limit=limit)
+            Output(f"lang/{code}", f"{site.title} [{code}]", "language", languages=(code,),
+                   limit=limit)
             for code in site.languages
         ]
-    slugs = _unique_slugs(list(settings.tags))
+    slugs = _unique_slugs(published_tags(settings, tag_counts))
     if publish.per_tag:
         outputs += [
-            Output(f"tag/{slug}", f"{site.title}: {tag}", tags=(tag,), limit=limit)
+            Output(f"tag/{slug}", f"{site.title}: {tag}", "tag", tags=(tag,), limit=limit)
             for tag, slug in slugs.items()
         ]
     if publish.per_tag_language:
         outputs += [
-            Output(f"tag/{slug}/{code}", f"{site.title}: {tag} ({code})", tags=(tag,),
-                   languages=(code,), limit=limit)
+            Output(f"tag/{slug}/{code}", f"{site.title}: {tag} [{code}]", "tag-language",
+                   tags=(tag,), languages=(code,), limit=limit)
             for tag, slug in slugs.items()
             for code in site.languages
         ]
     outputs += [
         Output(
-            feed.id, feed.title or feed.id, feed.tags, feed.languages, feed.sources,
+            feed.id, feed.title or feed.id, "named", feed.tags, feed.languages, feed.sources,
             feed.exclude_tags, feed.match, feed.exclude, feed.limit or limit,
         )
         for feed in publish.feeds
     ]
     return outputs
+
+
+def select_entries(output: Output, timeline: Iterable[Entry]) -> list[Entry]:
+    """The entries ``output`` lists: matching its filters, newest published first (ties
+    by source and key, so the order is stable), at most ``output.limit``."""
+    chosen = [entry for entry in timeline if matches(output, entry)]
+    chosen.sort(key=lambda entry: (entry.source_id, entry.key))
+    chosen.sort(key=lambda entry: entry.published, reverse=True)
+    return chosen[: output.limit]
+
+
+def matches(output: Output, entry: Entry) -> bool:
+    """True when ``entry`` passes every filter of ``output`` (empty filters pass)."""
+    folded = {tag_fold(tag) for tag in entry.tags}
+    if output.tags and not folded & {tag_fold(tag) for tag in output.tags}:
+        return False
+    if folded & {tag_fold(tag) for tag in output.exclude_tags}:
+        return False
+    if output.languages and entry.language not in output.languages:
+        return False
+    if output.sources and entry.source_id not in output.sources:
+        return False
+    if output.match is None and output.exclude is None:
+        return True
+    text = f"{entry.title}\n{html_to_text(entry.summary)}"
+    if output.match is not None and not re.search(output.match, text):
+        return False
+    return output.exclude is None or not re.search(output.exclude, text)
+
+
+def tag_usage(timeline: Sequence[Entry]) -> dict[str, int]:
+    """How many entries carry each tag (by its first-seen spelling)."""
+    counts: dict[str, int] = {}
+    spelling: dict[str, str] = {}
+    for entry in timeline:
+        for tag in entry.tags:
+            label = spelling.setdefault(tag_fold(tag), tag)
+            counts[label] = counts.get(label, 0) + 1
+    return counts
 
 
 def _unique_slugs(tags: list[str]) -> dict[str, str]:

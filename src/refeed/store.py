@@ -25,6 +25,7 @@ from refeed.dedup import decide, entry_revision
 from refeed.errors import StoreError
 from refeed.model import (
     Decision,
+    Enclosure,
     Entry,
     FetchResult,
     ProcessedFeed,
@@ -32,6 +33,7 @@ from refeed.model import (
     StoredEntry,
     Validators,
 )
+from refeed.normalize import unique_tags
 
 SCHEMA_V1 = """
 -- One row per configured source: its HTTP validators and the outcome of the last poll.
@@ -321,6 +323,23 @@ class Store:
         return rows
 
 
+    def timeline(self) -> list[Entry]:
+        """Every original (non-duplicate) entry, newest published first. An original also
+        carries the tags of its duplicates: it stands for them in tag outputs."""
+        sql = """
+            SELECT entries.*, (
+                SELECT json_group_array(tag) FROM (
+                    SELECT DISTINCT tag FROM entry_tags
+                    WHERE entry_id = entries.id OR entry_id IN (
+                        SELECT id FROM entries AS copy WHERE copy.duplicate_of = entries.id
+                    )
+                    ORDER BY tag
+                )
+            ) AS tags
+            FROM entries WHERE duplicate_of IS NULL ORDER BY published DESC, id DESC
+        """
+        return [_row_entry(row) for row in self.db.query(sql)]
+
     def _entry_filters(self, query: EntryQuery) -> tuple[list[str], list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
@@ -363,3 +382,27 @@ def _entry_row(entry: Entry, revision: str, now: datetime) -> dict[str, Any]:
         "revision": revision,
         "last_seen": iso(now),
     }
+
+
+def _row_entry(row: dict[str, Any]) -> Entry:
+    """A stored row (with its ``tags`` as a JSON array) back as an :class:`Entry`."""
+    tags: list[str] = json.loads(row["tags"])
+    return Entry(
+        source_id=row["source_id"],
+        key=row["key"],
+        guid=row["guid"],
+        link=row["link"],
+        canonical_url=row["canonical_url"],
+        title=row["title"],
+        summary=row["summary"],
+        content=row["content"],
+        authors=tuple(json.loads(row["authors"])),
+        published=from_iso(row["published"]),
+        updated=from_iso(row["updated"]),
+        dated=bool(row["dated"]),
+        tags=unique_tags(tags),
+        language=row["language"],
+        enclosures=tuple(Enclosure(**item) for item in json.loads(row["enclosures"])),
+        content_hash=row["content_hash"],
+    )
+

@@ -1,0 +1,340 @@
+"""PURE: entries → Atom 1.0 / RSS 2.0 (feedgen) / JSON Feed 1.1 bytes; OPML; index HTML.
+
+The same entries always give the same bytes (feed ``updated`` is the newest entry's, never
+"now"), so an unchanged output keeps its ETag. Entry ids are stable forever, derived from
+the source id and the entry's original key. Two feedgen shortcomings are worked around
+on the Atom tree: entry ``<link>`` loses ``rel``/``type``/``length`` (feedgen's entry code
+shadows a variable) and there is no per-entry ``xml:lang``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from xml.etree import ElementTree
+
+from feedgen.entry import FeedEntry
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from refeed import PROJECT_URL, __version__
+from refeed.model import Entry
+from refeed.normalize import html_to_text
+from refeed.select import Output
+
+Format = Literal["atom", "rss", "json"]
+MEDIA_TYPES: dict[str, str] = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+}
+FORMAT_NAMES: dict[str, str] = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ATOM = "{http://www.w3.org/2005/Atom}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_ENTRY_ID_NAMESPACE = uuid.UUID("6f1d3a52-4c1e-5b0b-9a51-2f0f0c9e7d11")
+_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What an output says about the source an entry came from."""
+
+    id: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    """Everything about one output file except its entries."""
+
+    output: Output
+    base_url: str
+    site_title: str
+    sources: Mapping[str, SourceInfo]
+
+    def url(self, fmt: str) -> str:
+        """The absolute URL of this output in format ``fmt``."""
+        return feed_url(self.base_url, self.output.path, fmt)
+
+    @property
+    def language(self) -> str | None:
+        """The output's language when it lists exactly one."""
+        languages = self.output.languages
+        return languages[0] if len(languages) == 1 else None
+
+
+def feed_url(base_url: str, path: str, fmt: str) -> str:
+    """``http://host/`` + ``tag/putin/en`` + ``atom`` → ``http://host/tag/putin/en.atom``."""
+    return f"{base_url}{path}.{fmt}"
+
+
+def entry_uid(entry: Entry) -> str:
+    """The output id of an entry: a UUID derived from its source id and original key,
+    identical in every output, format, re-render and restart."""
+    name = entry.source_id + "\n" + entry.key
+    return f"urn:uuid:{uuid.uuid5(_ENTRY_ID_NAMESPACE, name)}"
+
+
+def feed_updated(entries: Sequence[Entry]) -> datetime:
+    """The newest ``updated`` of ``entries``; the epoch for an empty feed."""
+    return max((entry.updated for entry in entries), default=EPOCH)
+
+
+def render_feed(fmt: str, info: FeedInfo, entries: Sequence[Entry]) -> bytes:
+    """``entries`` as one output document in ``fmt`` (atom, rss or json)."""
+    if fmt == "json":
+        return render_json_feed(info, entries)
+    generator = _feed_generator(info, entries, fmt)
+    if fmt == "rss":
+        return bytes(generator.rss_str(pretty=True))
+    return _fix_atom_entries(bytes(generator.atom_str(pretty=True)), entries)
+
+
+def _feed_generator(info: FeedInfo, entries: Sequence[Entry], fmt: str) -> FeedGenerator:
+    generator = FeedGenerator()
+    generator.id(info.url("atom"))
+    generator.title(info.output.title)
+    generator.subtitle(_subtitle(info))
+    generator.author({"name": info.site_title})
+    # self first: feedgen's RSS channel <link> is the last link added, which must be the site
+    generator.link(href=info.url(fmt), rel="self", type=MEDIA_TYPES[fmt])
+    generator.link(href=info.base_url, rel="alternate", type="text/html")
+    generator.generator("refeed", __version__, PROJECT_URL)
+    if info.language:
+        generator.language(info.language)
+    updated = feed_updated(entries)
+    generator.updated(updated)
+    generator.lastBuildDate(updated)
+    for entry in entries:
+        _add_entry(generator.add_entry(order="append"), entry, info)
+    return generator
+
+
+def _subtitle(info: FeedInfo) -> str:
+    return f"{info.output.title}, republished by refeed from {len(info.sources)} sources"
+
+
+def _add_entry(item: FeedEntry, entry: Entry, info: FeedInfo) -> None:
+    uid = entry_uid(entry)
+    item.id(uid)
+    item.guid(uid, permalink=False)
+    item.title(entry_title(entry))
+    if entry.link:
+        item.link(href=entry.link)
+    item.published(entry.published)
+    item.updated(entry.updated)
+    if entry.summary:
+        item.summary(entry.summary, type="html")
+    # Atom needs content or an alternate link; RSS an item needs a title or a description
+    body = entry.content or ("" if entry.link or entry.summary else html.escape(entry.title))
+    if body:
+        item.content(body, type="html")
+    for author in entry.authors:
+        item.author({"name": author})
+    for tag in entry.tags:
+        item.category(term=tag)
+    for enclosure in entry.enclosures[:1]:  # RSS allows one; Atom gets all (see below)
+        item.enclosure(enclosure.url, str(enclosure.length or 0), enclosure.type or "")
+    source = info.sources.get(entry.source_id)
+    if source is not None:
+        item.source(url=source.url, title=source.title)
+
+
+def entry_title(entry: Entry) -> str:
+    """The entry's title, or the start of its text when it has none (Atom requires one)."""
+    if entry.title:
+        return entry.title
+    text = html_to_text(entry.summary or entry.content)
+    return (text[:80] + "…" if len(text) > 80 else text) or "(untitled)"
+
+
+def _fix_atom_entries(document: bytes, entries: Sequence[Entry]) -> bytes:
+    """Rebuild each Atom entry's links (feedgen drops their rel/type/length) and add the
+    entry's ``xml:lang``."""
+    root = etree.fromstring(document, _SAFE_XML)
+    for element, entry in zip(root.iterfind(f"{ATOM}entry"), entries, strict=True):
+        for link in element.findall(f"{ATOM}link"):
+            element.remove(link)
+        position = list(element).index(element.find(f"{ATOM}updated")) + 1
+        for offset, attributes in enumerate(_atom_links(entry)):
+            link = etree.Element(f"{ATOM}link", attributes)
+            element.insert(position + offset, link)
+        if entry.language:
+            element.set(XML_LANG, entry.language)
+    etree.indent(root)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def _atom_links(entry: Entry) -> list[dict[str, str]]:
+    links = [{"rel": "alternate", "type": "text/html", "href": entry.link}] if entry.link else []
+    for enclosure in entry.enclosures:
+        attributes = {"rel": "enclosure", "href": enclosure.url}
+        if enclosure.type:
+            attributes["type"] = enclosure.type
+        if enclosure.length:
+            attributes["length"] = str(enclosure.length)
+        links.append(attributes)
+    return links
+
+
+def render_json_feed(info: FeedInfo, entries: Sequence[Entry]) -> bytes:
+    """``entries`` as a JSON Feed 1.1 document."""
+    document: dict[str, Any] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": info.output.title,
+        "home_page_url": info.base_url,
+        "feed_url": info.url("json"),
+        "description": _subtitle(info),
+        "authors": [{"name": info.site_title}],
+    }
+    if info.language:
+        document["language"] = info.language
+    document["items"] = [_json_item(entry, info) for entry in entries]
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+
+
+def _json_item(entry: Entry, info: FeedInfo) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": entry_uid(entry), "title": entry_title(entry)}
+    if entry.link:
+        item["url"] = entry.link
+    item["content_html"] = entry.content or entry.summary or html.escape(entry.title)
+    if entry.summary:
+        item["summary"] = html_to_text(entry.summary)
+    item["date_published"] = entry.published.isoformat()
+    item["date_modified"] = entry.updated.isoformat()
+    if entry.authors:
+        item["authors"] = [{"name": name} for name in entry.authors]
+    if entry.tags:
+        item["tags"] = list(entry.tags)
+    if entry.language:
+        item["language"] = entry.language
+    if entry.enclosures:
+        item["attachments"] = [
+            {"url": e.url, "mime_type": e.type or "application/octet-stream"}
+            | ({"size_in_bytes": e.length} if e.length else {})
+            for e in entry.enclosures
+        ]
+    source = info.sources.get(entry.source_id)
+    if source is not None:
+        item["_refeed"] = {"source": {"id": source.id, "title": source.title, "url": source.url}}
+    return item
+
+
+@dataclass(frozen=True)
+class Listing:
+    """An output as the index and the OPML file list it."""
+
+    output: Output
+    entries: int
+    updated: datetime | None
+
+
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("all", "Everything"),
+    ("language", "By language"),
+    ("tag", "By tag"),
+    ("tag-language", "By tag and language"),
+    ("named", "Selected feeds"),
+)
+
+
+def render_opml(site_title: str, base_url: str, formats: Sequence[str],
+                listings: Sequence[Listing]) -> bytes:
+    """Every output feed (in the first configured format) as OPML 2.0, grouped."""
+    opml = ElementTree.Element("opml", version="2.0")
+    head = ElementTree.SubElement(opml, "head")
+    ElementTree.SubElement(head, "title").text = f"{site_title}: all feeds"
+    body = ElementTree.SubElement(opml, "body")
+    for kind, heading in GROUPS:
+        members = [listing for listing in listings if listing.output.kind == kind]
+        if not members:
+            continue
+        group = ElementTree.SubElement(body, "outline", text=heading, title=heading)
+        for listing in members:
+            title = listing.output.title
+            ElementTree.SubElement(
+                group, "outline", type="rss", text=title, title=title,
+                xmlUrl=feed_url(base_url, listing.output.path, formats[0]), htmlUrl=base_url,
+            )
+    ElementTree.indent(opml)
+    document: bytes = ElementTree.tostring(opml, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"
+
+
+def render_index(site_title: str, formats: Sequence[str], listings: Sequence[Listing]) -> bytes:
+    """The HTML index: every output grouped, with subscribe links per format, its entry
+    count and last update, and autodiscovery links for the main feeds. No JavaScript."""
+    discovery = "\n".join(
+        f'<link rel="alternate" type="{MEDIA_TYPES[fmt]}" '
+        f'title="{_e(listing.output.title)} ({FORMAT_NAMES[fmt]})" '
+        f'href="{_e(listing.output.path)}.{fmt}">'
+        for listing in listings
+        if listing.output.kind in ("all", "language")
+        for fmt in formats
+    )
+    sections = "\n".join(_index_section(kind, heading, formats, listings)
+                         for kind, heading in GROUPS)
+    page = INDEX_TEMPLATE.format(title=_e(site_title), discovery=discovery, sections=sections)
+    return page.encode("utf-8")
+
+
+def _index_section(kind: str, heading: str, formats: Sequence[str],
+                   listings: Sequence[Listing]) -> str:
+    rows = [_index_row(listing, formats) for listing in listings if listing.output.kind == kind]
+    if not rows:
+        return ""
+    return f"<section>\n<h2>{_e(heading)}</h2>\n<ul>\n" + "\n".join(rows) + "\n</ul>\n</section>"
+
+
+def _index_row(listing: Listing, formats: Sequence[str]) -> str:
+    links = " · ".join(
+        f'<a href="{_e(listing.output.path)}.{fmt}">{FORMAT_NAMES[fmt]}</a>' for fmt in formats
+    )
+    updated = listing.updated.strftime("%Y-%m-%d %H:%M UTC") if listing.updated else "never"
+    count = f"{listing.entries} entr{'y' if listing.entries == 1 else 'ies'}"
+    return (
+        f"<li><span class=\"name\">{_e(listing.output.title)}</span> "
+        f"<span class=\"meta\">{count}, updated {updated}</span> "
+        f"<span class=\"links\">{links}</span></li>"
+    )
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+INDEX_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+{discovery}
+<style>
+body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 0 auto;
+       padding: 1rem; color: #222; background: #fff; }}
+h1 {{ font-size: 1.6rem; }} h2 {{ font-size: 1.2rem; margin-top: 2rem; }}
+ul {{ list-style: none; padding: 0; }}
+li {{ padding: .5rem 0; border-bottom: 1px solid #ddd; }}
+.name {{ font-weight: 600; display: block; }}
+.meta {{ color: #666; font-size: .9rem; }}
+.links {{ display: block; }}
+a {{ color: #0645ad; }}
+</style>
+</head>
+<body>
+<h1>{title}</h1>
+<p>Subscribe to any feed below in your feed reader, or import them all at once:
+<a href="outputs.opml">outputs.opml</a>.</p>
+{sections}
+<footer><p>Published by refeed.</p></footer>
+</body>
+</html>
+"""
