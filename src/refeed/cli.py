@@ -22,6 +22,7 @@ from refeed.normalize import canonical_tag
 from refeed.pipeline import poll_all, publish_all
 from refeed.publish import PublishReport
 from refeed.select import define_outputs
+from refeed.server import run_server
 from refeed.store import EntryQuery, Store
 
 EXIT_FAILURE = 1
@@ -116,6 +117,13 @@ def publish(ctx: click.Context) -> None:
     with _open_store(settings) as store:
         report = publish_all(settings, store)
     click.echo(format_publish_report(report, settings))
+
+
+@cli.command()
+@click.pass_context
+def serve(ctx: click.Context) -> None:
+    """Serve the output folder (and /healthz) on server.host:server.port."""
+    run_server(_settings(ctx))
 
 
 def format_publish_report(report: PublishReport, settings: Settings) -> str:
