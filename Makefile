@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= config.yaml
 
-.PHONY: install run test lint typecheck pytest bench clean
+.PHONY: install system-deps run test lint typecheck pytest bench clean
 
 install: $(VENV)/.installed
 
@@ -15,6 +15,17 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
+
+# newsboat, a real feed reader, reads our outputs in the end-to-end test. Installed with
+# apt-get when we are root on Debian; otherwise that one test is skipped with the reason.
+system-deps:
+	@command -v newsboat >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q newsboat >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q newsboat >/dev/null 2>&1; } || \
+	    echo "newsboat could not be installed: its end-to-end test will be skipped"; \
+	  else echo "newsboat is missing (apt-get as root installs it): its test will be skipped"; fi; }
 
 run: install
 	$(BIN)/refeed -c $(CONFIG) check
@@ -29,7 +40,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy src
 
-pytest: install
+pytest: install system-deps
 	$(BIN)/python -m pytest
 
 bench: install
