@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from refeed.config import Settings, load_settings, tag_fold
+from refeed.config import Settings, load_settings
 from refeed.errors import ConfigError, ConfigProblem, RefeedError
+from refeed.text import tag_fold
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_NAME = "cfg.yaml"

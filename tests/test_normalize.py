@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refeed.config import SourceConfig, tag_fold
+from refeed.config import SourceConfig
 from refeed.language import primary_language, resolve_language
 from refeed.model import Entry, ParsedFeed, Taxonomy
 from refeed.normalize import (
@@ -32,6 +32,7 @@ from refeed.normalize import (
     sanitize_html,
 )
 from refeed.parse import parse_document
+from refeed.text import tag_fold
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 FEED_URL = "https://www.pravda.com.ua/eng/rss/"

@@ -9,7 +9,6 @@ Relative paths in the file are resolved against the file's folder.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -36,6 +35,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from refeed.errors import ConfigError, ConfigProblem
 from refeed.language import primary_language
 from refeed.model import Taxonomy
+from refeed.text import clean_text, tag_fold
 
 Loc = tuple[str | int, ...]
 
@@ -92,9 +92,11 @@ def is_local_url(url: str) -> bool:
     return scheme == "file" or len(scheme) <= 1  # no scheme, or a Windows drive letter
 
 
-def tag_fold(label: str) -> str:
-    """The comparison form of a tag: Unicode-normalized, case-folded, single-spaced."""
-    return " ".join(unicodedata.normalize("NFKC", label).casefold().split())
+def check_xml_text(text: str) -> str:
+    """Refuse characters no XML output can carry (control characters, U+FFFE…)."""
+    if clean_text(text) != text:
+        raise ValueError("contains control characters that feeds cannot carry")
+    return text
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -102,7 +104,8 @@ Size = Annotated[ByteSize, Field(gt=0)]
 Regex = Annotated[str, AfterValidator(check_regex)]
 LanguageCode = Annotated[str, AfterValidator(check_language)]
 SourceId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
-Label = Annotated[str, Field(min_length=1, max_length=200)]
+Label = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_xml_text)]
+Text = Annotated[str, AfterValidator(check_xml_text)]
 
 
 class Section(BaseModel):
@@ -114,7 +117,7 @@ class Section(BaseModel):
 class SiteConfig(Section):
     """``site:`` — what the published outputs are and where they are served."""
 
-    title: str = "refeed"
+    title: Text = "refeed"
     base_url: str = "http://localhost:8080/"
     languages: tuple[LanguageCode, ...] = ()
 
@@ -150,7 +153,7 @@ class SourceConfig(Section):
 
     id: SourceId
     url: Annotated[str, AfterValidator(check_url)]
-    title: str | None = None
+    title: Text | None = None
     language: LanguageCode | None = None
     tags: tuple[Label, ...] = ()
     interval: Duration | None = None
@@ -186,7 +189,7 @@ class NamedFeedConfig(Section):
     """One named output of ``publish.feeds``."""
 
     id: SourceId
-    title: str | None = None
+    title: Text | None = None
     tags: tuple[Label, ...] = ()
     languages: tuple[LanguageCode, ...] = ()
     sources: tuple[SourceId, ...] = ()

@@ -21,9 +21,10 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 import nh3
 from url_normalize import url_normalize
 
-from refeed.config import SourceConfig, tag_fold
+from refeed.config import SourceConfig
 from refeed.language import resolve_language
 from refeed.model import Enclosure, Entry, ParsedFeed, Taxonomy
+from refeed.text import clean_text, tag_fold
 
 MAX_KEY_LENGTH = 512
 TRACKING_PARAM_PREFIXES = ("utm_", "mtm_", "pk_")
@@ -32,7 +33,6 @@ TRACKING_PARAMS = frozenset({
     "igshid", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
     "vero_id", "wickedid", "li_fat_id", "rb_clickid", "s_cid", "_ga", "_gl",
 })
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _WHITESPACE = re.compile(r"\s+")
 _LINK_SCHEMES = frozenset({"http", "https"})
 _HTML_URL_SCHEMES = {"http", "https", "mailto"}
@@ -91,11 +91,6 @@ def normalize_entry(
         enclosures=_entry_enclosures(raw),
         content_hash=content_fingerprint(title, body_text),
     )
-
-
-def clean_text(value: str) -> str:
-    """Remove characters XML 1.0 cannot carry (controls, lone surrogates, U+FFFE/U+FFFF)."""
-    return _XML_ILLEGAL.sub("", value)
 
 
 def sanitize_html(value: str) -> str:
@@ -277,7 +272,7 @@ def _entry_enclosures(raw: Mapping[str, Any]) -> tuple[Enclosure, ...]:
             enclosures[url] = Enclosure(
                 url=url,
                 type=clean_text(_string(item.get("type"))).strip() or None,
-                length=int(length) if length.isdigit() else None,
+                length=int(length) if length.isascii() and length.isdigit() else None,
             )
     return tuple(enclosures.values())
 

@@ -17,7 +17,7 @@ import asyncio
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import UTC, datetime
 
@@ -35,7 +35,7 @@ from refeed.model import (
 )
 from refeed.normalize import normalize_feed
 from refeed.parse import parse_document
-from refeed.publish import PublishReport, write_outputs
+from refeed.publish import PublishReport, published_paths, write_outputs
 from refeed.render import (
     FeedInfo,
     Listing,
@@ -45,7 +45,7 @@ from refeed.render import (
     render_index,
     render_opml,
 )
-from refeed.select import define_outputs, select_entries, tag_usage
+from refeed.select import define_outputs, select_entries, tag_slugs_in, tag_usage
 from refeed.store import Store
 
 Clock = Callable[[], datetime]
@@ -173,12 +173,17 @@ async def _process(
 
 def publish_all(settings: Settings, store: Store) -> PublishReport:
     """store | select | render | publish: every output, written where its bytes changed."""
-    return write_outputs(settings.output_dir, build_site(settings, store.timeline()))
+    published = published_paths(settings.output_dir)
+    files = build_site(settings, store.timeline(), published)
+    return write_outputs(settings.output_dir, files)
 
 
-def build_site(settings: Settings, timeline: list[Entry]) -> dict[str, bytes]:
+def build_site(
+    settings: Settings, timeline: list[Entry], published: Collection[str] = ()
+) -> dict[str, bytes]:
     """Every output file (relative path → bytes) for ``timeline``: each output in each
-    configured format, plus ``index.html`` and ``outputs.opml``."""
+    configured format, plus ``index.html`` and ``outputs.opml``. ``published`` is what the
+    last publish wrote (feed-tag outputs stay while their tag is in use)."""
     site, formats = settings.site, settings.publish.formats
     sources = {
         source.id: SourceInfo(source.id, source.title or source.id, source.url)
@@ -186,7 +191,7 @@ def build_site(settings: Settings, timeline: list[Entry]) -> dict[str, bytes]:
     }
     files: dict[str, bytes] = {}
     listings: list[Listing] = []
-    for output in define_outputs(settings, tag_usage(timeline)):
+    for output in define_outputs(settings, tag_usage(timeline), tag_slugs_in(published)):
         entries = select_entries(output, timeline)
         info = FeedInfo(output, site.base_url, site.title, sources)
         for fmt in formats:

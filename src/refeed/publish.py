@@ -35,14 +35,14 @@ def write_outputs(output_dir: Path, files: Mapping[str, bytes]) -> PublishReport
     """Make ``output_dir`` hold exactly ``files`` (relative path → bytes) among the files
     refeed manages; returns what was written, left alone and removed."""
     for relative in files:
-        if not _SAFE_PATH.match(relative):
+        if not _SAFE_PATH.fullmatch(relative):
             raise ValueError(f"unsafe output path {relative!r}")
     output_dir.mkdir(parents=True, exist_ok=True)
     written = tuple(
         relative for relative, data in files.items()
         if write_if_changed(output_dir / relative, data)
     )
-    previous = _read_manifest(output_dir)
+    previous = published_paths(output_dir)
     removed = tuple(sorted(previous - set(files)))
     for relative in removed:
         _remove(output_dir, relative)
@@ -72,12 +72,15 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
-def _read_manifest(output_dir: Path) -> set[str]:
+def published_paths(output_dir: Path) -> set[str]:
+    """The relative paths the last publish wrote (its manifest); empty when unknown."""
     try:
         names = json.loads((output_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+    except (OSError, ValueError):
         return set()
-    return {name for name in names if isinstance(name, str) and _SAFE_PATH.match(name)}
+    if not isinstance(names, list):
+        return set()
+    return {name for name in names if isinstance(name, str) and _SAFE_PATH.fullmatch(name)}
 
 
 def _remove(output_dir: Path, relative: str) -> None:

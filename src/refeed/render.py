@@ -35,6 +35,7 @@ MEDIA_TYPES: dict[str, str] = {
 }
 FORMAT_NAMES: dict[str, str] = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+OCTET_STREAM = "application/octet-stream"  # RSS requires a type for every enclosure
 ATOM = "{http://www.w3.org/2005/Atom}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _ENTRY_ID_NAMESPACE = uuid.UUID("6f1d3a52-4c1e-5b0b-9a51-2f0f0c9e7d11")
@@ -133,7 +134,7 @@ def _add_entry(item: FeedEntry, entry: Entry, info: FeedInfo) -> None:
     if entry.summary:
         item.summary(entry.summary, type="html")
     # Atom needs content or an alternate link; RSS an item needs a title or a description
-    body = entry.content or ("" if entry.link or entry.summary else html.escape(entry.title))
+    body = entry.content or ("" if entry.link else entry.summary or html.escape(entry.title))
     if body:
         item.content(body, type="html")
     for author in entry.authors:
@@ -141,7 +142,7 @@ def _add_entry(item: FeedEntry, entry: Entry, info: FeedInfo) -> None:
     for tag in entry.tags:
         item.category(term=tag)
     for enclosure in entry.enclosures[:1]:  # RSS allows one; Atom gets all (see below)
-        item.enclosure(enclosure.url, str(enclosure.length or 0), enclosure.type or "")
+        item.enclosure(enclosure.url, str(enclosure.length or 0), enclosure.type or OCTET_STREAM)
     source = info.sources.get(entry.source_id)
     if source is not None:
         item.source(url=source.url, title=source.title)
@@ -217,7 +218,7 @@ def _json_item(entry: Entry, info: FeedInfo) -> dict[str, Any]:
         item["language"] = entry.language
     if entry.enclosures:
         item["attachments"] = [
-            {"url": e.url, "mime_type": e.type or "application/octet-stream"}
+            {"url": e.url, "mime_type": e.type or OCTET_STREAM}
             | ({"size_in_bytes": e.length} if e.length else {})
             for e in entry.enclosures
         ]

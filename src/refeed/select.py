@@ -9,15 +9,17 @@ feeds of ``publish.feeds``. Paths are built from slugs only (lowercase ASCII
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from slugify import slugify
 
-from refeed.config import Settings, tag_fold
+from refeed.config import Settings
 from refeed.model import Entry
 from refeed.normalize import html_to_text
+from refeed.text import tag_fold
 
 OutputKind = Literal["all", "language", "tag", "tag-language", "named"]
 
@@ -43,23 +45,40 @@ def tag_slug(tag: str) -> str:
     return slugify(tag, max_length=80) or "tag"
 
 
-def published_tags(settings: Settings, tag_counts: Mapping[str, int]) -> list[str]:
+def published_tags(
+    settings: Settings, tag_counts: Mapping[str, int], published_slugs: Collection[str] = ()
+) -> list[str]:
     """The tags that get outputs: every configured canonical tag, then feed tags used by
-    at least ``publish.tag_min_entries`` entries (sorted, so slugs are stable)."""
+    at least ``publish.tag_min_entries`` entries — or by any entry at all when their
+    output was published before (a subscription must not turn into a 404 because a week
+    was quiet). Sorted, so slugs are stable."""
     configured = list(settings.tags)
     known = {tag_fold(tag) for tag in configured}
     minimum = settings.publish.tag_min_entries
     frequent = sorted(
         (tag for tag, count in tag_counts.items()
-         if count >= minimum and tag_fold(tag) not in known),
+         if tag_fold(tag) not in known
+         and (count >= minimum or (count > 0 and tag_slug(tag) in published_slugs))),
         key=lambda tag: (tag_fold(tag), tag),
     )
     return configured + frequent
 
 
-def define_outputs(settings: Settings, tag_counts: Mapping[str, int]) -> list[Output]:
+def tag_slugs_in(paths: Iterable[str]) -> set[str]:
+    """The tag slugs among published paths (``tag/<slug>.<format>``)."""
+    return {
+        path.removeprefix("tag/").rsplit(".", 1)[0]
+        for path in paths
+        if path.startswith("tag/") and path.count("/") == 1
+    }
+
+
+def define_outputs(
+    settings: Settings, tag_counts: Mapping[str, int], published_slugs: Collection[str] = ()
+) -> list[Output]:
     """Every output, in index order: all, languages, tags, tag x language, named feeds.
-    ``tag_counts`` is the number of timeline entries per tag."""
+    ``tag_counts`` is the number of timeline entries per tag; ``published_slugs`` the tag
+    slugs published before (see :func:`published_tags`)."""
     site, publish = settings.site, settings.publish
     limit = publish.limit
     outputs = [Output("all", site.title, "all", limit=limit)]
@@ -69,7 +88,7 @@ def define_outputs(settings: Settings, tag_counts: Mapping[str, int]) -> list[Ou
                    limit=limit)
             for code in site.languages
         ]
-    slugs = _unique_slugs(published_tags(settings, tag_counts))
+    slugs = _unique_slugs(published_tags(settings, tag_counts, published_slugs))
     if publish.per_tag:
         outputs += [
             Output(f"tag/{slug}", f"{site.title}: {tag}", "tag", tags=(tag,), limit=limit)
@@ -121,14 +140,16 @@ def matches(output: Output, entry: Entry) -> bool:
 
 
 def tag_usage(timeline: Sequence[Entry]) -> dict[str, int]:
-    """How many entries carry each tag (by its first-seen spelling)."""
-    counts: dict[str, int] = {}
-    spelling: dict[str, str] = {}
+    """How many entries carry each tag, under its most used spelling (ties: the smallest),
+    so the label does not depend on the order of the timeline."""
+    spellings: dict[str, Counter[str]] = {}
     for entry in timeline:
         for tag in entry.tags:
-            label = spelling.setdefault(tag_fold(tag), tag)
-            counts[label] = counts.get(label, 0) + 1
-    return counts
+            spellings.setdefault(tag_fold(tag), Counter())[tag] += 1
+    return {
+        min(counter, key=lambda spelling: (-counter[spelling], spelling)): counter.total()
+        for counter in spellings.values()
+    }
 
 
 def _unique_slugs(tags: list[str]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from refeed.config import SourceConfig, tag_fold
+from refeed.config import SourceConfig
 from refeed.dedup import decide, entry_revision
 from refeed.errors import StoreError
 from refeed.model import (
@@ -34,6 +34,7 @@ from refeed.model import (
     Validators,
 )
 from refeed.normalize import unique_tags
+from refeed.text import tag_fold
 
 SCHEMA_V1 = """
 -- One row per configured source: its HTTP validators and the outcome of the last poll.
