@@ -46,8 +46,9 @@ import feedparser
 import pytest
 from pytest_httpserver import HTTPServer
 
-from refeed.config import PollingConfig, SourceConfig
+from refeed.config import DEFAULT_NEIGHBOURS, PollingConfig, SourceConfig
 from refeed.errors import ParseError
+from refeed.language import LanguagePolicy
 from refeed.model import Entry, ParsedFeed, Taxonomy
 from refeed.normalize import normalize_feed
 from refeed.parse import parse_document
@@ -57,6 +58,7 @@ CORPUS = PROJECT_ROOT / ".." / "shared" / "corpus"
 FEED_URL = "https://example.com/feed"
 SOURCE = SourceConfig(id="corpus", url=FEED_URL)
 TAXONOMY = Taxonomy(aliases={})
+SITE_POLICY = LanguagePolicy(("uk", "ru", "en"), others=DEFAULT_NEIGHBOURS)
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 MAX_BYTES = int(PollingConfig().max_bytes)
 
@@ -625,16 +627,56 @@ def test_charset_from_http_headers_is_honoured(
     ],
 )
 def test_entry_language_is_the_declared_one(rel: str, declared: str | None, count: int) -> None:
-    """The feed's own declaration wins; with none, the language is ``None`` unless the
-    source configures one (then that)."""
+    """Without detection the declared language is used: the feed's own, but a source's
+    configured edition language comes first."""
     parsed, entries = run_refeed(corpus_body(rel), served_headers(rel))
     assert len(entries) == count
     assert _text(parsed.feed.get("language")) == (declared or "")
     assert {entry.language for entry in entries} == {declared}
     edition = SourceConfig(id="corpus", url=FEED_URL, language="uk")
-    assert {entry.language for entry in normalize_feed(parsed, edition, TAXONOMY, NOW)} == {
-        declared or "uk"
-    }
+    assert {entry.language for entry in normalize_feed(parsed, edition, TAXONOMY, NOW)} == {"uk"}
+
+
+@pytest.mark.parametrize(
+    ("rel", "language"),
+    [
+        ("real/terrestrial/rss_ukrainska_pravda.xml", "en"),
+        ("real/terrestrial/rss_ukrinform.xml", "en"),
+        ("real/terrestrial/rss_kyiv_independent.xml", "en"),
+        ("real/Feeder/rss_ukrnet.xml", "uk"),
+        ("real/remus/meduza.xml", "ru"),
+        ("real/node-feedparser/iconv.xml", "ru"),
+    ],
+)
+def test_detection_overrules_a_wrong_edition_language(rel: str, language: str) -> None:
+    """With detection on a uk/ru/en site, every entry lands in its real language even when
+    the source is configured as the wrong edition."""
+    parsed, _ = run_refeed(corpus_body(rel), served_headers(rel))
+    wrong = "ru" if language == "uk" else "uk"
+    source = SourceConfig(id="corpus", url=FEED_URL, language=wrong)
+    entries = normalize_feed(parsed, source, TAXONOMY, NOW, SITE_POLICY)
+    assert {entry.language for entry in entries} == {language}
+    assert {entry.declared_language for entry in entries} == {wrong}
+
+
+@pytest.mark.parametrize(
+    ("rel", "language"),
+    [
+        ("real/nextcloud-news/heise.xml", "de"),
+        ("real/laminas-feed/laut.de-rdf.xml", "de"),
+        ("real/Feeder/golem-de.xml", "de"),
+        ("real/Feeder/rss_lemonde.xml", "fr"),
+        ("real/rome/rsr.xml", "fr"),
+    ],
+)
+def test_other_languages_stay_out_of_the_site_languages(rel: str, language: str) -> None:
+    """German and French items on a uk/ru/en site keep their own code: no language feed."""
+    parsed, _ = run_refeed(corpus_body(rel), served_headers(rel))
+    source = SourceConfig(id="corpus", url=FEED_URL)
+    entries = normalize_feed(parsed, source, TAXONOMY, NOW, SITE_POLICY)
+    languages = Counter(entry.language for entry in entries)
+    assert languages.most_common(1)[0][0] == language
+    assert not set(languages) & {"uk", "ru", "en"}, languages
 
 
 CYRILLIC = "[\u0400-\u04ff]"

@@ -607,7 +607,9 @@ def test_document_categories_map_to_canonical_tags() -> None:
             "ru",
             id="dc-language",
         ),
-        pytest.param({}, "EN-gb", "uk", "en", id="feed-language"),
+        # the admin's configured edition language beats the feed's declaration
+        pytest.param({}, "EN-gb", "uk", "uk", id="source-over-feed-language"),
+        pytest.param({}, "EN-gb", None, "en", id="feed-language"),
         pytest.param({}, None, "uk", "uk", id="source-language"),
         pytest.param(
             {"title_detail": {"language": "xx"}, "language": "not a code"},
@@ -642,7 +644,7 @@ def test_language_precedence(
         ),
         pytest.param(
             rss(rss_item(), "<language>ru-RU</language>"),
-            ["ru"],
+            ["uk"],  # the source's configured language (uk) beats the channel's
             id="rss-channel",
         ),
         pytest.param(rss(rss_item()), ["uk"], id="rss-source"),
@@ -657,7 +659,7 @@ def test_language_precedence(
         ),
         pytest.param(
             json_feed({"id": "1", "language": "en-US"}, {"id": "2"}, language="ru"),
-            ["en", "ru"],
+            ["en", "uk"],
             id="json",
         ),
     ],

@@ -55,13 +55,15 @@ def record(store: Store, result: FetchResult, *entries: Entry) -> StoreCounts:
 def test_open_creates_wal_database_with_schema_and_migrations_table(store: Store) -> None:
     assert store.db.journal_mode == "wal"
     assert {"sources", "entries", "entry_tags", "entries_fts"} <= set(store.db.table_names())
-    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial_schema"]
+    assert [m.name for m in migrations.applied(store.db)] == [
+        "m001_initial_schema", "m002_language_evidence_and_categories"
+    ]
 
 
 def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     Store.open(tmp_path / "db").close()
     again = Store.open(tmp_path / "db")
-    assert len(migrations.applied(again.db)) == 1
+    assert len(migrations.applied(again.db)) == 2
     assert migrations.pending(again.db) == []
 
 

@@ -24,6 +24,7 @@ from refeed.publish import PublishReport
 from refeed.select import define_outputs
 from refeed.server import run_server
 from refeed.store import EntryQuery, Store
+from refeed.text import tag_fold
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -261,6 +262,49 @@ def entries(
         click.echo(json.dumps(entry_json(row), ensure_ascii=False) if as_json else entry_line(row))
 
 
+@cli.command()
+@click.option("--lang", "language", help="Count only entries in this language.")
+@click.option("--unmapped", is_flag=True, help="Only tags that are no canonical tag.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_context
+def tags(ctx: click.Context, language: str | None, unmapped: bool, as_json: bool) -> None:
+    """Tags with entry counts per language; unmapped spellings (which need an alias in
+    tags:) most frequent first."""
+    settings = _settings(ctx)
+    with _open_store(settings) as store:
+        settings_tags = {tag_fold(tag) for tag in settings.tags}
+        report = tag_report(store.tag_counts(), settings_tags, language)
+    if unmapped:
+        report = [item for item in report if not item["canonical"]]
+    for item in report:
+        click.echo(json.dumps(item, ensure_ascii=False) if as_json else _tag_line(item))
+
+
+def tag_report(
+    counts: list[dict[str, Any]], canonical: set[str], language: str | None
+) -> list[dict[str, Any]]:
+    """Per tag: total, per-language counts and whether it is a canonical tag; canonical
+    tags first, then by count, most used first."""
+    report: dict[str, dict[str, Any]] = {}
+    for row in counts:
+        if language is not None and row["language"] != language:
+            continue
+        item = report.setdefault(tag_fold(row["tag"]), {
+            "tag": row["tag"], "canonical": tag_fold(row["tag"]) in canonical,
+            "entries": 0, "languages": {},
+        })
+        item["entries"] += row["entries"]
+        item["languages"][row["language"] or "-"] = row["entries"]
+    return sorted(report.values(),
+                  key=lambda item: (not item["canonical"], -item["entries"], item["tag"]))
+
+
+def _tag_line(item: dict[str, Any]) -> str:
+    languages = " ".join(f"{code}:{count}" for code, count in sorted(item["languages"].items()))
+    marker = "" if item["canonical"] else "  (unmapped)"
+    return f"{item['entries']:>6}  {item['tag']}  [{languages}]{marker}"
+
+
 def entry_json(row: dict[str, Any]) -> dict[str, Any]:
     """The JSON object of one timeline row (DESIGN §7)."""
     return {
@@ -272,6 +316,11 @@ def entry_json(row: dict[str, Any]) -> dict[str, Any]:
         "published": row["published"],
         "updated": row["updated"],
         "language": row["language"],
+        "language_evidence": {
+            "declared": row["declared_language"],
+            "detected": row["detected_language"],
+            "confidence": row["language_confidence"],
+        },
         "tags": row["tags"],
         "authors": row["authors"],
         "duplicate_of": row["duplicate_of"],

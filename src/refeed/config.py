@@ -33,7 +33,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from refeed.errors import ConfigError, ConfigProblem
-from refeed.language import primary_language
+from refeed.language import LanguagePolicy, primary_language
 from refeed.model import Taxonomy
 from refeed.text import clean_text, tag_fold
 
@@ -211,6 +211,22 @@ class PublishConfig(Section):
     feeds: tuple[NamedFeedConfig, ...] = ()
 
 
+# Latin-script neighbours only: lingua's low-accuracy mode reads short Ukrainian as
+# Kazakh or Belarusian, so Cyrillic text is left to the site's own detector.
+DEFAULT_NEIGHBOURS = (
+    "de", "fr", "es", "it", "pt", "nl", "pl", "cs", "sk", "sv", "da", "fi", "tr", "ro", "hu",
+)
+
+
+class LanguageConfig(Section):
+    """``language:`` — how each entry's language is decided."""
+
+    detect: bool = True
+    low_accuracy: bool = False
+    min_confidence: float = Field(0.75, ge=0.0, le=1.0)
+    others: tuple[LanguageCode, ...] = DEFAULT_NEIGHBOURS
+
+
 class RetentionConfig(Section):
     """``retention:`` — how long stored entries are kept."""
 
@@ -232,6 +248,7 @@ class Settings(Section):
     tags: dict[Label, Annotated[TagConfig, BeforeValidator(_expand_tag_short_form)]] = Field(
         default_factory=dict
     )
+    language: LanguageConfig = LanguageConfig()
     dedup: DedupConfig = DedupConfig()
     publish: PublishConfig = PublishConfig()
     retention: RetentionConfig = RetentionConfig()
@@ -245,6 +262,14 @@ class Settings(Section):
     def source_interval(self, source: SourceConfig) -> timedelta:
         """The polling interval of ``source``: its own, else the global one."""
         return source.interval or self.polling.interval
+
+    def language_policy(self) -> LanguagePolicy:
+        """The language rules for normalize: site languages, detector mode, neighbours."""
+        language = self.language
+        return LanguagePolicy(
+            self.site.languages, language.detect, language.low_accuracy,
+            language.min_confidence, language.others,
+        )
 
     def taxonomy(self) -> Taxonomy:
         """The tag table for normalize: every folded spelling (and each canonical name) →

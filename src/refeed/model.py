@@ -97,6 +97,10 @@ class Entry:
     language: str | None
     enclosures: tuple[Enclosure, ...]
     content_hash: str
+    declared_language: str | None = None  # the evidence behind `language`
+    detected_language: str | None = None
+    language_confidence: float | None = None
+    categories: tuple[str, ...] = ()  # the feed's own categories, before alias mapping
 
 
 @dataclass(frozen=True)

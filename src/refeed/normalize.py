@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -22,7 +24,7 @@ import nh3
 from url_normalize import url_normalize
 
 from refeed.config import SourceConfig
-from refeed.language import resolve_language
+from refeed.language import NO_DETECTION, LanguagePolicy, decide_language
 from refeed.model import Enclosure, Entry, ParsedFeed, Taxonomy
 from refeed.text import clean_text, tag_fold
 
@@ -34,12 +36,17 @@ TRACKING_PARAMS = frozenset({
     "vero_id", "wickedid", "li_fat_id", "rb_clickid", "s_cid", "_ga", "_gl",
 })
 _WHITESPACE = re.compile(r"\s+")
+_CATEGORY_SEPARATORS = re.compile(r"[,;|]|\s/\s|\s>\s")
 _LINK_SCHEMES = frozenset({"http", "https"})
 _HTML_URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def normalize_feed(
-    parsed: ParsedFeed, source: SourceConfig, taxonomy: Taxonomy, now: datetime
+    parsed: ParsedFeed,
+    source: SourceConfig,
+    taxonomy: Taxonomy,
+    now: datetime,
+    policy: LanguagePolicy = NO_DETECTION,
 ) -> list[Entry]:
     """Every entry of ``parsed`` as an :class:`Entry` of ``source``; entries repeating an
     earlier key of the same document are dropped (the first one wins)."""
@@ -49,7 +56,9 @@ def normalize_feed(
     seen: set[str] = set()
     for raw in parsed.entries:
         shared = links[_string(raw.get("link"))] > 1
-        entry = normalize_entry(raw, source, taxonomy, now, feed_language, link_is_shared=shared)
+        entry = normalize_entry(
+            raw, source, taxonomy, now, feed_language, link_is_shared=shared, policy=policy
+        )
         if entry.key not in seen:
             seen.add(entry.key)
             entries.append(entry)
@@ -64,15 +73,20 @@ def normalize_entry(
     feed_language: str | None = None,
     *,
     link_is_shared: bool = False,
+    policy: LanguagePolicy = NO_DETECTION,
 ) -> Entry:
     """One feedparser entry → :class:`Entry`. ``link_is_shared`` says that other entries of
-    the same document have no guid and the same link, so the link alone is no key."""
+    the same document have no guid and the same link, so the link alone is no key;
+    ``policy`` says how the language is decided."""
     link = clean_link(_string(raw.get("link")))
     title = _entry_title(raw)
     summary = _html_field(raw.get("summary_detail"), _string(raw.get("summary")))
     content = _entry_content(raw)
     published, updated, dated = _entry_dates(raw, now)
     body_text = html_to_text(content or summary)
+    text = tagging_text(title, summary, content)
+    categories = split_categories(_raw_categories(raw))
+    language = decide_language(text, _declared_languages(raw, feed_language, source), policy)
     return Entry(
         source_id=source.id,
         key=_entry_key(raw, link, title, content or summary, link_is_shared),
@@ -86,10 +100,14 @@ def normalize_entry(
         published=published,
         updated=updated,
         dated=dated,
-        tags=_entry_tags(raw, source, taxonomy, f"{title}\n{html_to_text(summary)}"),
-        language=resolve_language(_declared_languages(raw, feed_language, source)),
+        tags=entry_tags(categories, source.tags, taxonomy, text),
+        language=language.language,
         enclosures=_entry_enclosures(raw),
         content_hash=content_fingerprint(title, body_text),
+        declared_language=language.declared,
+        detected_language=language.detected,
+        language_confidence=language.confidence,
+        categories=categories,
     )
 
 
@@ -233,16 +251,54 @@ def _entry_authors(raw: Mapping[str, Any]) -> tuple[str, ...]:
     return _unique(clean_text(name).strip() for name in names)
 
 
-def _entry_tags(
-    raw: Mapping[str, Any], source: SourceConfig, taxonomy: Taxonomy, text: str
-) -> tuple[str, ...]:
-    labels = [
+def _raw_categories(raw: Mapping[str, Any]) -> list[str]:
+    return [
         _string(tag.get("term")) or _string(tag.get("label"))
         for tag in raw.get("tags") or []
         if isinstance(tag, Mapping)
     ]
-    tags = [canonical_tag(label, taxonomy) for label in (*labels, *source.tags)]
-    tags += [canonical for canonical, pattern in taxonomy.rules if re.search(pattern, text)]
+
+
+def tagging_text(title: str, summary: str, content: str) -> str:
+    """What ``match`` rules and language detection read: the title and the summary's
+    text (or the start of the content when there is no summary)."""
+    return f"{title}\n{html_to_text(summary) or html_to_text(content)[:500]}"
+
+
+def tagging_fingerprint(taxonomy: Taxonomy, source_tags: Mapping[str, Iterable[str]]) -> str:
+    """A hash of everything that decides tags, to know when stored tags are stale."""
+    rules = [
+        sorted(taxonomy.aliases.items()),
+        list(taxonomy.rules),
+        sorted((source, list(tags)) for source, tags in source_tags.items()),
+    ]
+    return hashlib.sha256(json.dumps(rules, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def split_categories(labels: Iterable[str]) -> tuple[str, ...]:
+    """Feed categories as single labels: ``"Politics, War"``, ``"News / Kyiv"`` and
+    ``"a|b"`` split, ``#hashtag`` without its ``#``, whitespace collapsed, repeats gone."""
+    parts = (
+        _WHITESPACE.sub(" ", clean_text(part)).strip().lstrip("#").strip()
+        for label in labels
+        for part in _CATEGORY_SEPARATORS.split(label)
+    )
+    return unique_tags(part for part in parts if part)
+
+
+def entry_tags(
+    categories: Iterable[str], source_tags: Iterable[str], taxonomy: Taxonomy, text: str
+) -> tuple[str, ...]:
+    """An entry's tags: its categories and its source's tags mapped to canonical tags,
+    plus every canonical tag whose ``match`` rule finds ``text`` (title + summary). Rules
+    match case-insensitively on NFKC-normalized text."""
+    tags = [canonical_tag(label, taxonomy) for label in (*categories, *source_tags)]
+    normalized = unicodedata.normalize("NFKC", text)
+    tags += [
+        canonical
+        for canonical, pattern in taxonomy.rules
+        if re.search(pattern, normalized, re.IGNORECASE)
+    ]
     return unique_tags(tag for tag in tags if tag)
 
 
@@ -260,7 +316,8 @@ def _declared_languages(
     entry_languages = [
         _string(detail.get("language")) for detail in details if isinstance(detail, Mapping)
     ]
-    return [*entry_languages, _string(raw.get("language")), feed_language, source.language]
+    # the admin's word on the edition beats what the feed's CMS declares
+    return [*entry_languages, _string(raw.get("language")), source.language, feed_language]
 
 
 def _entry_enclosures(raw: Mapping[str, Any]) -> tuple[Enclosure, ...]:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from refeed.config import Settings, SourceConfig
 from refeed.errors import ParseError
 from refeed.fetch import Fetcher
+from refeed.language import NO_DETECTION, LanguagePolicy, preload
 from refeed.model import (
     Entry,
     ErrorInfo,
@@ -33,7 +34,7 @@ from refeed.model import (
     ProcessedFeed,
     Taxonomy,
 )
-from refeed.normalize import normalize_feed
+from refeed.normalize import entry_tags, normalize_feed, tagging_fingerprint, tagging_text
 from refeed.parse import parse_document
 from refeed.publish import PublishReport, published_paths, write_outputs
 from refeed.render import (
@@ -62,7 +63,7 @@ def process_document(
     headers: Mapping[str, str],
     url: str,
     source: SourceConfig,
-    taxonomy: Taxonomy,
+    rules: tuple[Taxonomy, LanguagePolicy],
     max_bytes: int,
     now: datetime,
 ) -> ProcessedFeed:
@@ -71,14 +72,20 @@ def process_document(
         parsed = parse_document(body, headers, url, max_bytes)
     except ParseError as error:
         return ProcessedFeed(error=ErrorInfo.from_exception(error))
-    return ProcessedFeed(tuple(normalize_feed(parsed, source, taxonomy, now)), parsed.warning)
+    taxonomy, policy = rules
+    entries = normalize_feed(parsed, source, taxonomy, now, policy)
+    return ProcessedFeed(tuple(entries), parsed.warning)
 
 
-def make_worker_pool() -> ProcessPoolExecutor:
+def make_worker_pool(policy: LanguagePolicy = NO_DETECTION) -> ProcessPoolExecutor:
     """A process pool with one worker per core, started with ``forkserver`` (forking a
-    process that runs an event loop and threads is unsafe)."""
+    process that runs an event loop and threads is unsafe); each worker loads the
+    language detectors of ``policy`` as it starts."""
     return ProcessPoolExecutor(
-        max_workers=os.cpu_count() or 1, mp_context=multiprocessing.get_context("forkserver")
+        max_workers=os.cpu_count() or 1,
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=preload,
+        initargs=(policy,),
     )
 
 
@@ -95,7 +102,7 @@ async def poll_all(
     wanted = set(source_ids) if source_ids is not None else None
     sources = [s for s in settings.sources if wanted is None or s.id in wanted]
     store.sync_sources(settings.sources)
-    pool = executor or make_worker_pool()
+    pool = executor or make_worker_pool(settings.language_policy())
     try:
         async with Fetcher(settings.polling) as fetcher:
             tasks = [
@@ -161,7 +168,7 @@ async def _process(
         fetched.headers,
         fetched.final_url or source.url,
         source,
-        settings.taxonomy(),
+        (settings.taxonomy(), settings.language_policy()),
         settings.polling.max_bytes,
         now,
     )
@@ -173,9 +180,23 @@ async def _process(
 
 def publish_all(settings: Settings, store: Store) -> PublishReport:
     """store | select | render | publish: every output, written where its bytes changed."""
+    retag_timeline(settings, store)
     published = published_paths(settings.output_dir)
     files = build_site(settings, store.timeline(), published)
     return write_outputs(settings.output_dir, files)
+
+
+def retag_timeline(settings: Settings, store: Store) -> int:
+    """Recompute stored entries' tags when the ``tags:`` table or a source's tags changed
+    since they were stored (new aliases and rules apply to old entries too)."""
+    taxonomy = settings.taxonomy()
+    source_tags = {source.id: source.tags for source in settings.sources}
+
+    def tagger(entry: Entry) -> tuple[str, ...]:
+        text = tagging_text(entry.title, entry.summary, entry.content)
+        return entry_tags(entry.categories, source_tags.get(entry.source_id, ()), taxonomy, text)
+
+    return store.retag(tagger, tagging_fingerprint(taxonomy, source_tags))
 
 
 def build_site(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,7 @@ CREATE INDEX entry_tags_folded ON entry_tags(folded, entry_id);
 """
 
 migrations = Migrations("refeed")
+Tagger = Callable[[Entry], tuple[str, ...]]
 
 
 @migrations()
@@ -108,6 +109,24 @@ def m001_initial_schema(db: sqlite_utils.Database) -> None:
         create_triggers=True,
         tokenize="unicode61 remove_diacritics 2",
     )
+
+
+SCHEMA_V2 = """
+-- The evidence behind each entry's language, and its feed categories before alias
+-- mapping (so tags can be recomputed when the tags: table changes).
+ALTER TABLE entries ADD COLUMN declared_language TEXT;
+ALTER TABLE entries ADD COLUMN detected_language TEXT;
+ALTER TABLE entries ADD COLUMN language_confidence REAL;
+ALTER TABLE entries ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';
+-- Small facts about the timeline as a whole, e.g. which tag rules its tags follow.
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@migrations()
+def m002_language_evidence_and_categories(db: sqlite_utils.Database) -> None:
+    """Language evidence columns, raw categories, and the meta table."""
+    db.executescript(SCHEMA_V2)
 
 
 def iso(moment: datetime) -> str:
@@ -324,6 +343,40 @@ class Store:
         return rows
 
 
+    def retag(self, tagger: Tagger, fingerprint: str) -> int:
+        """Recompute every entry's tags with ``tagger`` unless the tags already follow the
+        rules named by ``fingerprint``; returns how many entries changed."""
+        with self._transaction("recompute tags"):
+            rows = list(self.db.query("SELECT value FROM meta WHERE key = 'tag_rules'"))
+            if rows and rows[0]["value"] == fingerprint:
+                return 0
+            changed = 0
+            sql = (
+                "SELECT entries.*, (SELECT json_group_array(tag) FROM entry_tags "
+                "WHERE entry_id = entries.id) AS tags FROM entries"
+            )
+            for row in list(self.db.query(sql)):
+                entry = _row_entry(row)
+                tags = tagger(entry)
+                if {tag_fold(tag) for tag in tags} != {tag_fold(tag) for tag in entry.tags}:
+                    retagged = replace(entry, tags=tags)
+                    self.db.table("entries").update(
+                        row["id"], {"revision": entry_revision(retagged)}
+                    )
+                    self._replace_tags(row["id"], tags)
+                    changed += 1
+            self.db.table("meta").upsert({"key": "tag_rules", "value": fingerprint}, pk="key")
+        return changed
+
+    def tag_counts(self) -> list[dict[str, Any]]:
+        """``{tag, language, entries}`` for every tag and language of the timeline."""
+        sql = (
+            "SELECT tag, language, count(*) AS entries FROM entry_tags "
+            "JOIN entries ON entries.id = entry_tags.entry_id WHERE duplicate_of IS NULL "
+            "GROUP BY folded, language ORDER BY folded, language"
+        )
+        return list(self.db.query(sql))
+
     def timeline(self) -> list[Entry]:
         """Every original (non-duplicate) entry, newest published first. An original also
         carries the tags of its duplicates: it stands for them in tag outputs."""
@@ -382,6 +435,10 @@ def _entry_row(entry: Entry, revision: str, now: datetime) -> dict[str, Any]:
         "content_hash": entry.content_hash,
         "revision": revision,
         "last_seen": iso(now),
+        "declared_language": entry.declared_language,
+        "detected_language": entry.detected_language,
+        "language_confidence": entry.language_confidence,
+        "categories": json.dumps(entry.categories, ensure_ascii=False),
     }
 
 
@@ -405,5 +462,9 @@ def _row_entry(row: dict[str, Any]) -> Entry:
         language=row["language"],
         enclosures=tuple(Enclosure(**item) for item in json.loads(row["enclosures"])),
         content_hash=row["content_hash"],
+        declared_language=row["declared_language"],
+        detected_language=row["detected_language"],
+        language_confidence=row["language_confidence"],
+        categories=tuple(json.loads(row["categories"])),
     )
 
