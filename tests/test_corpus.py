@@ -667,10 +667,12 @@ def test_detection_overrules_a_wrong_edition_language(rel: str, language: str) -
         ("real/Feeder/golem-de.xml", "de"),
         ("real/Feeder/rss_lemonde.xml", "fr"),
         ("real/rome/rsr.xml", "fr"),
+        ("real/feed-rs/rss_2.0_spreaker.xml", "pl"),
     ],
 )
 def test_other_languages_stay_out_of_the_site_languages(rel: str, language: str) -> None:
-    """German and French items on a uk/ru/en site keep their own code: no language feed."""
+    """German, French and Polish items on a uk/ru/en site keep their own code: no
+    language feed."""
     parsed, _ = run_refeed(corpus_body(rel), served_headers(rel))
     source = SourceConfig(id="corpus", url=FEED_URL)
     entries = normalize_feed(parsed, source, TAXONOMY, NOW, SITE_POLICY)

@@ -28,7 +28,7 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 NOT_LANGUAGES = frozenset({"und", "mul", "mis", "zxx"})
 # The cheap gate trusts itself only on text this long (a headline full of Ukrainian
 # names reads as Finnish or Polish to it) — unless a declared language agrees with it.
-MIN_GATE_WORDS = 8
+MIN_GATE_WORDS = 10
 FOREIGN_CONFIDENCE = 0.9
 
 
