@@ -1,17 +1,36 @@
-"""The pure insert / update / duplicate decision, with plain values."""
+"""The pure duplicate decision, with plain values; and cluster order independence on a
+real SQLite store (Hypothesis)."""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from refeed.dedup import decide, entry_revision, find_original
-from refeed.model import Decision, Entry, StoredEntry
+from refeed.config import SourceConfig
+from refeed.dedup import (
+    DedupPolicy,
+    band_keys,
+    decide,
+    entry_revision,
+    fingerprint,
+    same_story,
+    signature,
+    similarity,
+    words,
+)
+from refeed.model import Decision, Entry, FetchResult, ProcessedFeed, StoredEntry
+from refeed.store import Store
 
 NOON = datetime(2026, 10, 4, 12, 0, tzinfo=UTC)
-WINDOW = timedelta(hours=72)
+POLICY = DedupPolicy(window=timedelta(hours=72))
+STORY = ("Russian drones attack Kyiv overnight: debris falls on a house in Dniprovskyi "
+         "district, no casualties reported by the city military administration")
 
 
 def make_entry(**changes: object) -> Entry:
@@ -30,18 +49,19 @@ def stored(entry_id: int, **changes: object) -> StoredEntry:
     row = StoredEntry(
         id=entry_id, source_id="b", key=f"b-{entry_id}", revision="r", published=NOON,
         canonical_url="https://x.example/story", content_hash="h1", duplicate_of=None,
+        title="Talks resume", language="en",
     )
     return replace(row, **changes)  # type: ignore[arg-type]
 
 
 def test_new_entry_without_candidates() -> None:
-    assert decide(make_entry(), "r", None, [], WINDOW) == Decision("new")
+    assert decide(make_entry(), "r", None, [], POLICY) == Decision("new")
 
 
 def test_existing_entry_same_revision_is_unchanged() -> None:
     entry = make_entry()
     existing = replace(stored(7, source_id="a", key="guid-1"), revision=entry_revision(entry))
-    assert decide(entry, entry_revision(entry), existing, [], WINDOW) == Decision(
+    assert decide(entry, entry_revision(entry), existing, [], POLICY) == Decision(
         "unchanged", existing_id=7
     )
 
@@ -49,39 +69,83 @@ def test_existing_entry_same_revision_is_unchanged() -> None:
 def test_existing_entry_other_revision_is_updated() -> None:
     entry = make_entry()
     existing = stored(7, source_id="a", key="guid-1", revision="old")
-    assert decide(entry, entry_revision(entry), existing, [stored(3)], WINDOW) == Decision(
+    assert decide(entry, entry_revision(entry), existing, [stored(3)], POLICY) == Decision(
         "updated", existing_id=7
     )
 
 
-def test_same_canonical_url_in_another_source_is_a_duplicate_of_the_first_seen() -> None:
-    candidates = [stored(9), stored(4), stored(6)]
-    assert decide(make_entry(), "r", None, candidates, WINDOW) == Decision(
-        "duplicate", duplicate_of=4
+def test_copy_joins_the_first_seen_original() -> None:
+    candidates = [stored(9), stored(4), stored(6, duplicate_of=4)]
+    assert decide(make_entry(), "r", None, candidates, POLICY) == Decision(
+        "duplicate", duplicate_of=4, merge=(9,)
     )
 
 
-def test_duplicate_of_a_duplicate_points_at_the_original() -> None:
-    assert find_original(make_entry(), [stored(5, duplicate_of=2)], WINDOW) == 2
-
-
-def test_same_source_is_never_its_own_duplicate() -> None:
-    assert find_original(make_entry(), [stored(5, source_id="a")], WINDOW) is None
+def test_an_entry_bridging_two_clusters_merges_them_into_the_oldest() -> None:
+    candidates = [stored(5, duplicate_of=2), stored(8, canonical_url=None, content_hash="h1")]
+    assert decide(make_entry(), "r", None, candidates, POLICY) == Decision(
+        "duplicate", duplicate_of=2, merge=(8,)
+    )
 
 
 @pytest.mark.parametrize(
-    ("gap", "expected"), [(timedelta(hours=71), 5), (timedelta(hours=73), None)]
+    ("change", "expected"),
+    [
+        ({}, True),
+        ({"published": NOON - timedelta(hours=73), "canonical_url": "https://o.example/x"},
+         False),
+        ({"published": NOON - timedelta(hours=71), "canonical_url": "https://o.example/x"},
+         True),
+        ({"language": "uk"}, False),  # translations are never merged
+        ({"language": None}, True),
+        ({"content_hash": "", "canonical_url": None}, False),
+        ({"source_id": "a"}, True),  # the same source: content hash equal, a new guid
+        ({"source_id": "a", "content_hash": "h2"}, True),  # ... or same URL and title
+        ({"source_id": "a", "content_hash": "h2", "title": "Other"}, False),
+    ],
 )
-def test_content_hash_matches_only_within_the_window(
-    gap: timedelta, expected: int | None
-) -> None:
-    candidate = stored(5, canonical_url="https://other.example/x", published=NOON - gap)
-    assert find_original(make_entry(), [candidate], WINDOW) == expected
+def test_same_story_rules(change: dict[str, object], expected: bool) -> None:
+    assert same_story(make_entry(), stored(5, **change), POLICY) is expected
 
 
-def test_empty_content_hash_never_matches() -> None:
-    entry = make_entry(content_hash="", canonical_url=None)
-    assert find_original(entry, [stored(5, content_hash="", canonical_url=None)], WINDOW) is None
+def test_opted_out_sources_and_the_off_switch() -> None:
+    assert not same_story(make_entry(), stored(5), DedupPolicy(enabled=False))
+    assert not same_story(make_entry(), stored(5),
+                          DedupPolicy(excluded_sources=frozenset({"b"})))
+
+
+def test_near_duplicates_by_signature_within_window_and_same_numbers() -> None:
+    edited = STORY.replace("no casualties", "nobody hurt")
+    entry = make_entry(canonical_url=None, content_hash="x", title="Drones attack Kyiv",
+                       signature=signature(STORY))
+    copy = stored(5, canonical_url=None, content_hash="y", title="Drones attack Kyiv again",
+                  signature=signature(edited))
+    assert similarity(entry.signature, copy.signature) >= POLICY.threshold
+    assert same_story(entry, copy, POLICY)
+    assert not same_story(entry, replace(copy, title="3 drones attack Kyiv"), POLICY)
+    assert not same_story(entry, copy, replace(POLICY, near_duplicates=False))
+    unrelated = signature("Ukraine's parliament passes the 2027 budget in its first reading "
+                          "with 250 votes after a long debate on defence spending")
+    assert not same_story(entry, replace(copy, signature=unrelated), POLICY)
+
+
+def test_words_and_fingerprint_ignore_formatting_and_boilerplate() -> None:
+    assert words("Russia loses 1,750 soldiers — «past day»!") == [
+        "russia", "loses", "1750", "soldiers", "past", "day",
+    ]
+    body = "Delegations met in Istanbul."
+    assert fingerprint("Talks", body) == fingerprint(
+        "TALKS!", body + " The post Talks appeared first on Wire News.")
+    assert fingerprint("Talks", body) == fingerprint("Talks", body + " Read more at wire.example")
+
+
+def test_signatures_are_stable_and_banded() -> None:
+    first, second = signature(STORY), signature(STORY)
+    assert first == second
+    assert len(first) == 64
+    assert len(band_keys(first)) == 16
+    assert signature("too short") == ()
+    assert band_keys(()) == []
 
 
 def test_revision_ignores_fallback_dates_but_not_real_ones() -> None:
@@ -100,3 +164,54 @@ def test_revision_ignores_fallback_dates_but_not_real_ones() -> None:
 )
 def test_revision_changes_with_content(change: dict[str, object]) -> None:
     assert entry_revision(make_entry()) != entry_revision(make_entry(**change))
+
+
+# --- order independence --------------------------------------------------------------------
+
+VARIANTS = [
+    STORY,
+    STORY.replace("overnight", "at night"),
+    STORY.replace("no casualties reported", "nobody hurt, reports"),
+    "Parliament passes the 2027 budget in the first reading with 250 votes after a debate "
+    "on defence spending and teachers' salaries",
+    "Parliament passes the 2027 budget in the first reading with 250 votes after a long "
+    "debate on defence spending and teachers' salaries",
+]
+POOL = [
+    make_entry(source_id=f"s{index}", key=f"k{index}", canonical_url=None,
+               content_hash=fingerprint("t", text), title="Night attack" if index < 3 else
+               "Budget vote", signature=signature(text), link=None)
+    for index, text in enumerate(VARIANTS)
+] + [make_entry(source_id="s9", key="k9", content_hash="", signature=(),
+                canonical_url="https://x.example/story")]
+
+
+def clusters(entries: list[Entry], polls: int) -> set[frozenset[str]]:
+    """Store ``entries`` in that order over ``polls`` polls; the resulting clusters."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store.open(Path(folder) / "db")
+        store.sync_sources([SourceConfig(id=e.source_id, url="https://s.example/")
+                            for e in entries])
+        size = max(1, -(-len(entries) // polls))
+        for start in range(0, len(entries), size):
+            for entry in entries[start:start + size]:
+                fetched = FetchResult(source_id=entry.source_id, url="u", body=b"x")
+                store.record_poll(fetched, ProcessedFeed((entry,)), now=NOON, next_due=NOON,
+                                  policy=POLICY)
+        rows = list(store.db.query("SELECT id, key, duplicate_of FROM entries"))
+        store.close()
+    members: dict[int, set[str]] = {}
+    for row in rows:
+        members.setdefault(row["duplicate_of"] or row["id"], set()).add(row["key"])
+    return {frozenset(keys) for keys in members.values()}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(order=st.permutations(POOL), polls=st.integers(min_value=1, max_value=3))
+def test_clusters_do_not_depend_on_arrival_order(order: list[Entry], polls: int) -> None:
+    assert clusters(order, polls) == clusters(POOL, 1)
+
+
+def test_the_pool_has_the_expected_clusters() -> None:
+    assert clusters(POOL, 1) == {frozenset({"k0", "k1", "k2"}), frozenset({"k3", "k4"}),
+                                 frozenset({"k9"})}

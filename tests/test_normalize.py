@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from refeed.config import SourceConfig
+from refeed.dedup import fingerprint
 from refeed.language import primary_language, resolve_language
 from refeed.model import Entry, ParsedFeed, Taxonomy
 from refeed.normalize import (
@@ -25,7 +26,6 @@ from refeed.normalize import (
     canonical_url,
     clean_link,
     clean_text,
-    content_fingerprint,
     html_to_text,
     normalize_entry,
     normalize_feed,
@@ -766,11 +766,11 @@ def test_document_enclosures(document: str) -> None:
 # ---------------------------------------------------------------------------- fingerprint
 
 
-def test_content_fingerprint_ignores_case_and_spacing() -> None:
-    first = content_fingerprint("Talks  in Istanbul", "Delegations   met.")
-    assert first == content_fingerprint("talks in ISTANBUL", "delegations met.")
-    assert first != content_fingerprint("Talks in Geneva", "Delegations met.")
-    assert content_fingerprint("Bare title", "") == ""
+def test_content_fingerprint_ignores_case_spacing_and_punctuation() -> None:
+    first = fingerprint("Talks  in Istanbul", "Delegations   met.")
+    assert first == fingerprint("talks in ISTANBUL:", "delegations — met")
+    assert first != fingerprint("Talks in Geneva", "Delegations met.")
+    assert fingerprint("Bare title", "") == ""
 
 
 # ------------------------------------------------------------------------- properties

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from refeed.config import SourceConfig
+from refeed.dedup import DedupPolicy
 from refeed.errors import StoreError
 from refeed.model import (
     Entry,
@@ -23,7 +24,7 @@ from refeed.store import EntryQuery, Store, migrations
 from tests.test_dedup import make_entry
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-WINDOW = timedelta(hours=72)
+POLICY = DedupPolicy(window=timedelta(hours=72))
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def record(store: Store, result: FetchResult, *entries: Entry) -> StoreCounts:
     """Record one poll of ``result`` with ``entries``."""
     return store.record_poll(
         result, ProcessedFeed(entries), now=NOW, next_due=NOW + timedelta(minutes=15),
-        window=WINDOW,
+        policy=POLICY,
     )
 
 
@@ -56,14 +57,15 @@ def test_open_creates_wal_database_with_schema_and_migrations_table(store: Store
     assert store.db.journal_mode == "wal"
     assert {"sources", "entries", "entry_tags", "entries_fts"} <= set(store.db.table_names())
     assert [m.name for m in migrations.applied(store.db)] == [
-        "m001_initial_schema", "m002_language_evidence_and_categories"
+        "m001_initial_schema", "m002_language_evidence_and_categories",
+        "m003_near_duplicate_signatures",
     ]
 
 
 def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     Store.open(tmp_path / "db").close()
     again = Store.open(tmp_path / "db")
-    assert len(migrations.applied(again.db)) == 2
+    assert len(migrations.applied(again.db)) == 3
     assert migrations.pending(again.db) == []
 
 
@@ -109,8 +111,8 @@ def test_failure_is_recorded_and_keeps_old_validators(store: Store) -> None:
         source_id="a", url="https://a.example/feed", http_status=500,
         error=ErrorInfo("HTTPStatusError", "HTTP 500 Internal Server Error"),
     )
-    store.record_poll(failure, None, now=NOW, next_due=NOW, window=WINDOW)
-    store.record_poll(failure, None, now=NOW, next_due=NOW, window=WINDOW)
+    store.record_poll(failure, None, now=NOW, next_due=NOW, policy=POLICY)
+    store.record_poll(failure, None, now=NOW, next_due=NOW, policy=POLICY)
     [state] = [row for row in store.source_states() if row["id"] == "a"]
     assert (state["ok"], state["error_kind"], state["failures"], state["entries"]) == (
         0, "HTTPStatusError", 2, 1
@@ -121,7 +123,7 @@ def test_failure_is_recorded_and_keeps_old_validators(store: Store) -> None:
 
 def test_parse_error_in_processed_feed_marks_the_source_failing(store: Store) -> None:
     processed = ProcessedFeed(error=ErrorInfo("ParseError", "empty document"))
-    store.record_poll(fetched(), processed, now=NOW, next_due=NOW, window=WINDOW)
+    store.record_poll(fetched(), processed, now=NOW, next_due=NOW, policy=POLICY)
     [state] = [row for row in store.source_states() if row["id"] == "a"]
     assert (state["ok"], state["error"]) == (0, "empty document")
     assert store.validators("a") == Validators()  # so the broken body is fetched again

@@ -32,6 +32,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from refeed.dedup import DedupPolicy
 from refeed.errors import ConfigError, ConfigProblem
 from refeed.language import LanguagePolicy, primary_language
 from refeed.model import Taxonomy
@@ -157,6 +158,7 @@ class SourceConfig(Section):
     language: LanguageCode | None = None
     tags: tuple[Label, ...] = ()
     interval: Duration | None = None
+    dedup: bool = True
 
     @field_validator("url")
     @classmethod
@@ -181,8 +183,10 @@ class TagConfig(Section):
 class DedupConfig(Section):
     """``dedup:`` — how duplicates across sources are found."""
 
+    enabled: bool = True
     near_duplicates: bool = True
     window: Duration = timedelta(hours=72)
+    threshold: float = Field(0.6, gt=0.0, le=1.0)
 
 
 class NamedFeedConfig(Section):
@@ -262,6 +266,14 @@ class Settings(Section):
     def source_interval(self, source: SourceConfig) -> timedelta:
         """The polling interval of ``source``: its own, else the global one."""
         return source.interval or self.polling.interval
+
+    def dedup_policy(self) -> DedupPolicy:
+        """The duplicate rules for the store: window, threshold, opted-out sources."""
+        dedup = self.dedup
+        return DedupPolicy(
+            dedup.enabled, dedup.window, dedup.near_duplicates, dedup.threshold,
+            frozenset(source.id for source in self.sources if not source.dedup),
+        )
 
     def language_policy(self) -> LanguagePolicy:
         """The language rules for normalize: site languages, detector mode, neighbours."""

@@ -1,25 +1,68 @@
 """PURE: decide what an incoming entry does to the timeline.
 
-For each normalized entry the store looks up (a) the row it already has for the same
-source and key and (b) rows of *other* sources that might be the same article; this
-module decides, without touching the database:
+For each normalized entry the store looks up the row it already has for the same source
+and key, and the stored entries that might be the same story (same canonical URL, same
+content fingerprint, or a shared MinHash band); this module decides, without touching
+the database:
 
 - ``unchanged``: same source + key, same revision — nothing to write;
-- ``updated``:   same source + key, different revision — update in place;
-- ``duplicate``: another source already has it (same canonical URL; or same content
-  fingerprint with published times within the dedup window) — recorded as
-  ``duplicate_of`` the first-seen original, never a new timeline item;
+- ``updated``:   same source + key, different revision — update in place (same output id);
+- ``duplicate``: the story is already stored — recorded as ``duplicate_of`` the cluster's
+  first-seen original, never a new timeline item; when the entry bridges several
+  clusters, they are merged into the oldest one;
 - ``new``:       everything else.
+
+Two entries are the same story (:func:`same_story`) when they are in the same language
+(translations are never merged) and, from different sources: share a canonical URL; or
+share the content fingerprint and were published within the window; or are near-
+duplicates — MinHash similarity of their word shingles at least the threshold, within the
+window, with the same numbers in their titles (daily bulletins differ only there). From
+the same source, a new key with the fingerprint (or URL and title) of a stored entry is
+that entry re-appearing under a new guid (a CMS migration), not a new story.
+
+Clusters are the connected components of that relation, so the same entries arriving in
+any order, in any polls, end up in the same clusters.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import pairwise
+
+from datasketch import MinHash
 
 from refeed.model import Action, Decision, Entry, StoredEntry
+
+NUM_PERM = 64
+BANDS = 16  # 16 bands of 4 rows: pairs from ~0.5 similarity on share a band
+ROWS = NUM_PERM // BANDS
+MIN_SHINGLES = 4  # shorter texts get no signature: too little to compare
+_SEED = 20261125
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_BOILERPLATE = re.compile(
+    r"(?:the post .{0,200} appeared first on .{0,200}"
+    r"|(?:read more|continue reading|read the full (?:story|article))\b.{0,200}"
+    r"|(?:reporting|writing|editing) by .{0,200})$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class DedupPolicy:
+    """How duplicates are found: on or off, the window, near-duplicate matching and its
+    similarity threshold, and the sources that opted out."""
+
+    enabled: bool = True
+    window: timedelta = timedelta(hours=72)
+    near_duplicates: bool = True
+    threshold: float = 0.6
+    excluded_sources: frozenset[str] = field(default_factory=frozenset)
 
 
 def entry_revision(entry: Entry) -> str:
@@ -40,45 +83,119 @@ def entry_revision(entry: Entry) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
+def words(text: str) -> list[str]:
+    """``text`` as comparable words: NFKC, case-folded, without punctuation, trailing
+    boilerplate ("Read more…", "The post … appeared first on …") or number formatting."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = _BOILERPLATE.sub("", folded.strip())
+    folded = _NUMBER.sub(lambda number: re.sub(r"[.,]", "", number.group()), folded)
+    cleaned = "".join(
+        character if character.isalnum() else " " for character in folded
+    )
+    return cleaned.split()
+
+
+def fingerprint(title: str, body_text: str) -> str:
+    """A hash of title + body words; empty when there is no body text (a bare title is
+    too weak to call two entries the same)."""
+    body = words(body_text)
+    if not body:
+        return ""
+    joined = " ".join(words(title)) + "\n" + " ".join(body)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+def signature(text: str) -> tuple[int, ...]:
+    """The MinHash signature of ``text``'s word bigrams; ``()`` for texts too short."""
+    tokens = words(text)
+    shingles = {f"{first} {second}" for first, second in pairwise(tokens)}
+    if len(shingles) < MIN_SHINGLES:
+        return ()
+    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED)
+    minhash.update_batch([shingle.encode("utf-8") for shingle in sorted(shingles)])
+    return tuple(int(value) for value in minhash.hashvalues)
+
+
+def band_keys(signature_values: Sequence[int]) -> list[tuple[int, int]]:
+    """``(band, key)`` pairs under which a signature is indexed: signatures sharing one
+    are candidates. Keys are stable 63-bit hashes (the same in every process)."""
+    if not signature_values:
+        return []
+    keys = []
+    for band in range(BANDS):
+        rows = signature_values[band * ROWS:(band + 1) * ROWS]
+        digest = hashlib.blake2b(repr(tuple(rows)).encode(), digest_size=8).digest()
+        keys.append((band, int.from_bytes(digest, "big") >> 1))
+    return keys
+
+
+def similarity(first: Sequence[int], second: Sequence[int]) -> float:
+    """The estimated Jaccard similarity of two signatures (0 when either is missing)."""
+    if not first or len(first) != len(second):
+        return 0.0
+    return sum(a == b for a, b in zip(first, second, strict=True)) / len(first)
+
+
+def title_numbers(title: str) -> frozenset[str]:
+    """The numbers in a title ("1,750" and "1750" are one number)."""
+    return frozenset(_NUMBER.findall(" ".join(words(title))))
+
+
 def decide(
     entry: Entry,
     revision: str,
     existing: StoredEntry | None,
     candidates: Sequence[StoredEntry],
-    window: timedelta,
+    policy: DedupPolicy,
 ) -> Decision:
-    """What to do with ``entry`` given its stored row (if any) and duplicate candidates."""
+    """What to do with ``entry`` given its stored row (if any) and possible copies."""
     if existing is not None:
         action: Action = "unchanged" if existing.revision == revision else "updated"
         return Decision(action, existing_id=existing.id)
-    original = find_original(entry, candidates, window)
-    if original is not None:
-        return Decision("duplicate", duplicate_of=original)
-    return Decision("new")
+    originals = sorted(cluster_originals(entry, candidates, policy))
+    if not originals:
+        return Decision("new")
+    return Decision("duplicate", duplicate_of=originals[0], merge=tuple(originals[1:]))
 
 
-def find_original(
-    entry: Entry, candidates: Sequence[StoredEntry], window: timedelta
-) -> int | None:
-    """The id of the first-seen original that ``entry`` duplicates, or ``None``."""
-    matches = [
-        candidate
+def cluster_originals(
+    entry: Entry, candidates: Iterable[StoredEntry], policy: DedupPolicy
+) -> set[int]:
+    """The originals of every stored cluster ``entry`` belongs to."""
+    return {
+        candidate.duplicate_of if candidate.duplicate_of is not None else candidate.id
         for candidate in candidates
-        if candidate.source_id != entry.source_id and is_same_article(entry, candidate, window)
-    ]
-    if not matches:
-        return None
-    first = min(matches, key=lambda candidate: candidate.id)
-    return first.duplicate_of if first.duplicate_of is not None else first.id
+        if same_story(entry, candidate, policy)
+    }
 
 
-def is_same_article(entry: Entry, stored: StoredEntry, window: timedelta) -> bool:
-    """Exact duplicates: the same canonical URL, or the same content fingerprint published
-    within ``window`` of each other."""
+def same_story(entry: Entry, stored: StoredEntry, policy: DedupPolicy) -> bool:
+    """True when ``entry`` and ``stored`` are the same story (see the module docstring)."""
+    if not policy.enabled or policy.excluded_sources & {entry.source_id, stored.source_id}:
+        return False
+    if entry.language and stored.language and entry.language != stored.language:
+        return False
+    if entry.source_id == stored.source_id:
+        return _reappears(entry, stored)
     if entry.canonical_url and entry.canonical_url == stored.canonical_url:
         return True
+    if abs(entry.published - stored.published) > policy.window:
+        return False
+    if entry.content_hash and entry.content_hash == stored.content_hash:
+        return True
+    return (
+        policy.near_duplicates
+        and similarity(entry.signature, stored.signature) >= policy.threshold
+        and title_numbers(entry.title) == title_numbers(stored.title)
+    )
+
+
+def _reappears(entry: Entry, stored: StoredEntry) -> bool:
+    """A stored entry of the same source seen again under a new key."""
+    if entry.content_hash and entry.content_hash == stored.content_hash:
+        return True
     return bool(
-        entry.content_hash
-        and entry.content_hash == stored.content_hash
-        and abs(entry.published - stored.published) <= window
+        entry.canonical_url
+        and entry.canonical_url == stored.canonical_url
+        and words(entry.title) == words(stored.title)
     )

@@ -101,6 +101,8 @@ class Entry:
     detected_language: str | None = None
     language_confidence: float | None = None
     categories: tuple[str, ...] = ()  # the feed's own categories, before alias mapping
+    signature: tuple[int, ...] = ()  # MinHash of title + summary words, for near-duplicates
+    seen_in: tuple[tuple[str, str], ...] = ()  # (source id, link) of its duplicates
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,9 @@ class StoredEntry:
     canonical_url: str | None
     content_hash: str
     duplicate_of: int | None
+    title: str = ""
+    language: str | None = None
+    signature: tuple[int, ...] = ()
 
 
 Action = Literal["new", "updated", "unchanged", "duplicate"]
@@ -145,6 +150,7 @@ class Decision:
     action: Action
     existing_id: int | None = None
     duplicate_of: int | None = None
+    merge: tuple[int, ...] = ()  # other clusters' originals this entry joins to duplicate_of
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import nh3
 from url_normalize import url_normalize
 
 from refeed.config import SourceConfig
+from refeed.dedup import fingerprint, signature
 from refeed.language import NO_DETECTION, LanguagePolicy, decide_language
 from refeed.model import Enclosure, Entry, ParsedFeed, Taxonomy
 from refeed.text import clean_text, tag_fold
@@ -84,9 +85,10 @@ def normalize_entry(
     content = _entry_content(raw)
     published, updated, dated = _entry_dates(raw, now)
     body_text = html_to_text(content or summary)
-    text = tagging_text(title, summary, content)
     categories = split_categories(_raw_categories(raw))
-    language = decide_language(text, _declared_languages(raw, feed_language, source), policy)
+    text_for_matching = tagging_text(title, summary, content)
+    declared = _declared_languages(raw, feed_language, source)
+    language = decide_language(text_for_matching, declared, policy)
     return Entry(
         source_id=source.id,
         key=_entry_key(raw, link, title, content or summary, link_is_shared),
@@ -100,14 +102,15 @@ def normalize_entry(
         published=published,
         updated=updated,
         dated=dated,
-        tags=entry_tags(categories, source.tags, taxonomy, text),
+        tags=entry_tags(categories, source.tags, taxonomy, text_for_matching),
         language=language.language,
         enclosures=_entry_enclosures(raw),
-        content_hash=content_fingerprint(title, body_text),
+        content_hash=fingerprint(title, body_text),
         declared_language=language.declared,
         detected_language=language.detected,
         language_confidence=language.confidence,
         categories=categories,
+        signature=signature(text_for_matching),
     )
 
 
@@ -150,15 +153,6 @@ def canonical_url(link: str) -> str | None:
     if parts.path in ("", "/") and not parts.query:
         return None
     return urlunsplit(parts._replace(fragment=""))
-
-
-def content_fingerprint(title: str, body_text: str) -> str:
-    """A hash of title + body text, case- and spacing-insensitive; empty when there is no
-    body text (a bare title is too weak to call two entries the same)."""
-    if not body_text:
-        return ""
-    folded = f"{tag_fold(title)}\n{tag_fold(body_text)}"
-    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 
 def _is_tracking_field(field: str) -> bool:

@@ -137,7 +137,7 @@ async def poll_source(
         processed,
         now=now,
         next_due=now + settings.source_interval(source),
-        window=settings.dedup.window,
+        policy=settings.dedup_policy(),
     )
     error = fetched.error or (processed.error if processed else None)
     status: PollStatus = "failed" if error else ("not-modified" if fetched.not_modified else "ok")

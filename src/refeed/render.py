@@ -95,7 +95,7 @@ def render_feed(fmt: str, info: FeedInfo, entries: Sequence[Entry]) -> bytes:
     generator = _feed_generator(info, entries, fmt)
     if fmt == "rss":
         return bytes(generator.rss_str(pretty=True))
-    return _fix_atom_entries(bytes(generator.atom_str(pretty=True)), entries)
+    return _fix_atom_entries(bytes(generator.atom_str(pretty=True)), entries, info)
 
 
 def _feed_generator(info: FeedInfo, entries: Sequence[Entry], fmt: str) -> FeedGenerator:
@@ -156,15 +156,15 @@ def entry_title(entry: Entry) -> str:
     return (text[:80] + "…" if len(text) > 80 else text) or "(untitled)"
 
 
-def _fix_atom_entries(document: bytes, entries: Sequence[Entry]) -> bytes:
-    """Rebuild each Atom entry's links (feedgen drops their rel/type/length) and add the
-    entry's ``xml:lang``."""
+def _fix_atom_entries(document: bytes, entries: Sequence[Entry], info: FeedInfo) -> bytes:
+    """Rebuild each Atom entry's links (feedgen drops their rel/type/length), add the
+    entry's ``xml:lang``, and ``rel="related"`` links to where else the story appeared."""
     root = etree.fromstring(document, _SAFE_XML)
     for element, entry in zip(root.iterfind(f"{ATOM}entry"), entries, strict=True):
         for link in element.findall(f"{ATOM}link"):
             element.remove(link)
         position = list(element).index(element.find(f"{ATOM}updated")) + 1
-        for offset, attributes in enumerate(_atom_links(entry)):
+        for offset, attributes in enumerate(_atom_links(entry, info)):
             link = etree.Element(f"{ATOM}link", attributes)
             element.insert(position + offset, link)
         if entry.language:
@@ -173,8 +173,13 @@ def _fix_atom_entries(document: bytes, entries: Sequence[Entry]) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
-def _atom_links(entry: Entry) -> list[dict[str, str]]:
+def _atom_links(entry: Entry, info: FeedInfo) -> list[dict[str, str]]:
     links = [{"rel": "alternate", "type": "text/html", "href": entry.link}] if entry.link else []
+    links += [
+        {"rel": "related", "type": "text/html", "href": link, "title": _source_title(info, sid)}
+        for sid, link in entry.seen_in
+        if link
+    ]
     for enclosure in entry.enclosures:
         attributes = {"rel": "enclosure", "href": enclosure.url}
         if enclosure.type:
@@ -222,10 +227,23 @@ def _json_item(entry: Entry, info: FeedInfo) -> dict[str, Any]:
             | ({"size_in_bytes": e.length} if e.length else {})
             for e in entry.enclosures
         ]
+    extension: dict[str, Any] = {}
     source = info.sources.get(entry.source_id)
     if source is not None:
-        item["_refeed"] = {"source": {"id": source.id, "title": source.title, "url": source.url}}
+        extension["source"] = {"id": source.id, "title": source.title, "url": source.url}
+    if entry.seen_in:
+        extension["seen_in"] = [
+            {"source": sid, "title": _source_title(info, sid), "url": link or None}
+            for sid, link in entry.seen_in
+        ]
+    if extension:
+        item["_refeed"] = extension
     return item
+
+
+def _source_title(info: FeedInfo, source_id: str) -> str:
+    source = info.sources.get(source_id)
+    return source.title if source is not None else source_id
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from refeed.config import SourceConfig
-from refeed.dedup import decide, entry_revision
+from refeed.dedup import DedupPolicy, band_keys, decide, entry_revision
 from refeed.errors import StoreError
 from refeed.model import (
     Decision,
@@ -129,6 +130,36 @@ def m002_language_evidence_and_categories(db: sqlite_utils.Database) -> None:
     db.executescript(SCHEMA_V2)
 
 
+SCHEMA_V3 = """
+-- MinHash signatures (64 x uint32) and their LSH bands: entries sharing a (band, key)
+-- are near-duplicate candidates, found through the index, never by scanning.
+ALTER TABLE entries ADD COLUMN signature BLOB;
+CREATE TABLE entry_bands (
+    band     INTEGER NOT NULL,
+    key      INTEGER NOT NULL,
+    entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE
+);
+CREATE INDEX entry_bands_key ON entry_bands(band, key);
+CREATE INDEX entry_bands_entry ON entry_bands(entry_id);
+"""
+
+
+@migrations()
+def m003_near_duplicate_signatures(db: sqlite_utils.Database) -> None:
+    """Signatures and LSH bands for near-duplicate detection."""
+    db.executescript(SCHEMA_V3)
+
+
+def pack_signature(values: Sequence[int]) -> bytes | None:
+    """A signature as a BLOB (``None`` when there is none)."""
+    return array("I", values).tobytes() if values else None
+
+
+def unpack_signature(blob: bytes | None) -> tuple[int, ...]:
+    """Inverse of :func:`pack_signature`."""
+    return tuple(array("I", blob)) if blob else ()
+
+
 def iso(moment: datetime) -> str:
     """``2026-10-04T05:40:00Z``: sortable as text, always UTC."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -212,14 +243,14 @@ class Store:
         *,
         now: datetime,
         next_due: datetime,
-        window: timedelta,
+        policy: DedupPolicy,
     ) -> StoreCounts:
         """Store one source's poll — entries and source state — in one transaction."""
         error = fetched.error or (processed.error if processed else None)
         with self._transaction(f"store poll of {fetched.source_id}"):
             counts = StoreCounts()
             if processed is not None and error is None:
-                counts = self._store_entries(processed.entries, now, window)
+                counts = self._store_entries(processed.entries, now, policy)
             state: dict[str, Any] = {
                 "last_fetch": iso(now),
                 "ok": error is None,
@@ -247,13 +278,13 @@ class Store:
         return counts
 
     def _store_entries(
-        self, entries: Sequence[Entry], now: datetime, window: timedelta
+        self, entries: Sequence[Entry], now: datetime, policy: DedupPolicy
     ) -> StoreCounts:
         tally = {"new": 0, "updated": 0, "unchanged": 0, "duplicate": 0}
         for entry in entries:
             revision = entry_revision(entry)
             decision = decide(
-                entry, revision, self._stored(entry), self._candidates(entry), window
+                entry, revision, self._stored(entry), self._candidates(entry, policy), policy
             )
             self._apply(entry, revision, decision, now)
             tally[decision.action] += 1
@@ -263,23 +294,34 @@ class Store:
         rows = self._stored_entries("source_id = ? AND key = ?", [entry.source_id, entry.key])
         return rows[0] if rows else None
 
-    def _candidates(self, entry: Entry) -> list[StoredEntry]:
-        clauses, params = [], []
+    def _candidates(self, entry: Entry, policy: DedupPolicy) -> list[StoredEntry]:
+        """Stored entries that might be ``entry``'s story, through indexes only: the same
+        canonical URL, the same fingerprint, or a shared signature band in the window."""
+        clauses: list[str] = []
+        params: list[Any] = []
         if entry.canonical_url:
             clauses.append("canonical_url = ?")
             params.append(entry.canonical_url)
         if entry.content_hash:  # the "!= ''" lets SQLite use the partial index
             clauses.append("(content_hash = ? AND content_hash != '')")
             params.append(entry.content_hash)
-        if not clauses:
+        bands = band_keys(entry.signature) if policy.near_duplicates else []
+        if bands:
+            pairs = " OR ".join("(band = ? AND key = ?)" for _ in bands)
+            clauses.append(
+                f"(id IN (SELECT entry_id FROM entry_bands WHERE {pairs}) "
+                "AND published BETWEEN ? AND ?)"
+            )
+            params += [value for pair in bands for value in pair]
+            params += [iso(entry.published - policy.window), iso(entry.published + policy.window)]
+        if not clauses or not policy.enabled:
             return []
-        where = f"source_id != ? AND ({' OR '.join(clauses)})"
-        return self._stored_entries(where, [entry.source_id, *params])
+        return self._stored_entries(" OR ".join(clauses), params)
 
     def _stored_entries(self, where: str, params: Sequence[Any]) -> list[StoredEntry]:
         sql = (
             "SELECT id, source_id, key, revision, published, canonical_url, content_hash, "
-            f"duplicate_of FROM entries WHERE {where} ORDER BY id"
+            f"duplicate_of, title, language, signature FROM entries WHERE {where} ORDER BY id"
         )
         return [
             StoredEntry(
@@ -291,27 +333,50 @@ class Store:
                 canonical_url=row["canonical_url"],
                 content_hash=row["content_hash"],
                 duplicate_of=row["duplicate_of"],
+                title=row["title"],
+                language=row["language"],
+                signature=unpack_signature(row["signature"]),
             )
             for row in self.db.query(sql, list(params))
         ]
 
     def _apply(self, entry: Entry, revision: str, decision: Decision, now: datetime) -> None:
         entries = self.db.table("entries")
-        if decision.existing_id is None:  # new, or a duplicate of another source's entry
+        if decision.existing_id is None:  # new, or a copy of a stored story
             row = _entry_row(entry, revision, now)
             row |= {"first_seen": iso(now), "duplicate_of": decision.duplicate_of}
             entry_id = entries.insert(row).last_pk
             assert isinstance(entry_id, int)
-            self._replace_tags(entry_id, entry.tags)
+            self._merge_clusters(decision)
         elif decision.action == "unchanged":
             entries.update(decision.existing_id, {"last_seen": iso(now)})
+            return
         else:
+            entry_id = decision.existing_id
             row = _entry_row(entry, revision, now)
             if not entry.dated:  # an undated entry keeps its first-seen time as its date
                 del row["published"]
             row["updated"] = iso(now)  # when refeed saw the change
-            entries.update(decision.existing_id, row)
-            self._replace_tags(decision.existing_id, entry.tags)
+            entries.update(entry_id, row)
+        self._replace_tags(entry_id, entry.tags)
+        self._replace_bands(entry_id, entry.signature)
+
+    def _merge_clusters(self, decision: Decision) -> None:
+        """Fold the clusters an entry bridged into the oldest one."""
+        if decision.merge:
+            marks = ", ".join("?" for _ in decision.merge)
+            self.db.execute(
+                f"UPDATE entries SET duplicate_of = ? WHERE id IN ({marks}) "
+                f"OR duplicate_of IN ({marks})",
+                [decision.duplicate_of, *decision.merge, *decision.merge],
+            )
+
+    def _replace_bands(self, entry_id: int, signature_values: Sequence[int]) -> None:
+        self.db.execute("DELETE FROM entry_bands WHERE entry_id = ?", [entry_id])
+        self.db.table("entry_bands").insert_all(
+            {"band": band, "key": key, "entry_id": entry_id}
+            for band, key in band_keys(signature_values)
+        )
 
     def _replace_tags(self, entry_id: int, tags: Sequence[str]) -> None:
         self.db.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry_id])
@@ -389,7 +454,11 @@ class Store:
                     )
                     ORDER BY tag
                 )
-            ) AS tags
+            ) AS tags, (
+                SELECT json_group_array(json_object('source', source_id, 'link', link))
+                FROM (SELECT source_id, link FROM entries AS copy
+                      WHERE copy.duplicate_of = entries.id ORDER BY source_id, id)
+            ) AS seen_in
             FROM entries WHERE duplicate_of IS NULL ORDER BY published DESC, id DESC
         """
         return [_row_entry(row) for row in self.db.query(sql)]
@@ -439,6 +508,7 @@ def _entry_row(entry: Entry, revision: str, now: datetime) -> dict[str, Any]:
         "detected_language": entry.detected_language,
         "language_confidence": entry.language_confidence,
         "categories": json.dumps(entry.categories, ensure_ascii=False),
+        "signature": pack_signature(entry.signature),
     }
 
 
@@ -466,5 +536,9 @@ def _row_entry(row: dict[str, Any]) -> Entry:
         detected_language=row["detected_language"],
         language_confidence=row["language_confidence"],
         categories=tuple(json.loads(row["categories"])),
+        signature=unpack_signature(row["signature"]),
+        seen_in=tuple(
+            (copy["source"], copy["link"] or "") for copy in json.loads(row.get("seen_in") or "[]")
+        ),
     )
 
