@@ -324,6 +324,7 @@ def entry_json(row: dict[str, Any]) -> dict[str, Any]:
         "tags": row["tags"],
         "authors": row["authors"],
         "duplicate_of": row["duplicate_of"],
+        "copies": row["copies"],
     }
 
 
@@ -332,7 +333,9 @@ def entry_line(row: dict[str, Any]) -> str:
     when = row["published"].replace("T", " ")[:16]
     language = f"[{row['language']}]" if row["language"] else "[--]"
     link = f"  <{row['link']}>" if row["link"] else ""
-    return f"{when}  {row['source_id']}  {language}  {row['title']}{link}"
+    copies = ", ".join(copy["source"] for copy in row["copies"])
+    also = f"  (also: {copies})" if copies else ""
+    return f"{when}  {row['source_id']}  {language}  {row['title']}{link}{also}"
 
 
 def _plural(count: int, noun: str) -> str:

@@ -398,12 +398,14 @@ class Store:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = (
             "SELECT entries.*, (SELECT json_group_array(tag) FROM entry_tags "
-            "WHERE entry_id = entries.id) AS tags "
-            f"FROM entries {where} ORDER BY published DESC, id DESC LIMIT ?"
+            "WHERE entry_id = entries.id) AS tags, "
+            "(SELECT json_group_array(json_object('id', copy.id, 'source', copy.source_id, "
+            "'link', copy.link)) FROM entries AS copy WHERE copy.duplicate_of = entries.id) "
+            f"AS copies FROM entries {where} ORDER BY published DESC, id DESC LIMIT ?"
         )
         rows = list(self.db.query(sql, [*params, query.limit]))
         for row in rows:
-            for field in ("tags", "authors", "enclosures"):
+            for field in ("tags", "authors", "enclosures", "copies"):
                 row[field] = json.loads(row[field])
         return rows
 
