@@ -19,9 +19,11 @@ from refeed.dedup import (
     decide,
     entry_revision,
     fingerprint,
+    overlap,
     same_story,
     signature,
     similarity,
+    text_likeness,
     words,
 )
 from refeed.model import Decision, Entry, FetchResult, ProcessedFeed, StoredEntry
@@ -114,19 +116,45 @@ def test_opted_out_sources_and_the_off_switch() -> None:
                           DedupPolicy(excluded_sources=frozenset({"b"})))
 
 
-def test_near_duplicates_by_signature_within_window_and_same_numbers() -> None:
+def likeness_of(text: str) -> dict[str, object]:
+    """The near-duplicate fields of an entry or stored row for ``text``."""
+    likeness = text_likeness(text)
+    return {"signature": likeness.signature, "shingles": likeness.shingles,
+            "numbers": likeness.numbers}
+
+
+def test_near_duplicates_by_overlap_within_window() -> None:
     edited = STORY.replace("no casualties", "nobody hurt")
-    entry = make_entry(canonical_url=None, content_hash="x", title="Drones attack Kyiv",
-                       signature=signature(STORY))
-    copy = stored(5, canonical_url=None, content_hash="y", title="Drones attack Kyiv again",
-                  signature=signature(edited))
-    assert similarity(entry.signature, copy.signature) >= POLICY.threshold
+    entry = make_entry(canonical_url=None, content_hash="x", **likeness_of(STORY))
+    copy = stored(5, canonical_url=None, content_hash="y", **likeness_of(edited))
+    assert overlap(entry, copy) >= POLICY.threshold
     assert same_story(entry, copy, POLICY)
-    assert not same_story(entry, replace(copy, title="3 drones attack Kyiv"), POLICY)
     assert not same_story(entry, copy, replace(POLICY, near_duplicates=False))
-    unrelated = signature("Ukraine's parliament passes the 2027 budget in its first reading "
-                          "with 250 votes after a long debate on defence spending")
-    assert not same_story(entry, replace(copy, signature=unrelated), POLICY)
+    assert not same_story(entry, replace(copy, published=NOON - timedelta(hours=80)), POLICY)
+    unrelated = likeness_of("Ukraine's parliament passes the 2027 budget in its first reading "
+                            "with 250 votes after a long debate on defence spending")
+    assert not same_story(entry, replace(copy, **unrelated), POLICY)
+
+
+def test_a_trimmed_lede_is_contained_in_the_full_text() -> None:
+    short = " ".join(STORY.split()[:12])
+    entry = make_entry(canonical_url=None, content_hash="x", **likeness_of(STORY))
+    trimmed = stored(5, canonical_url=None, content_hash="y", **likeness_of(short))
+    assert similarity(entry.signature, trimmed.signature) < POLICY.threshold
+    assert overlap(entry, trimmed) >= POLICY.threshold
+    assert same_story(entry, trimmed, POLICY)
+
+
+def test_changed_numbers_are_an_update_within_hours_but_a_new_bulletin_next_day() -> None:
+    bulletin = ("Russia loses 1,750 soldiers over past day, the General Staff said in its "
+                "morning report on Russian losses since the start of the invasion")
+    entry = make_entry(canonical_url=None, content_hash="x", **likeness_of(bulletin))
+    changed = likeness_of(bulletin.replace("1,750", "1,320"))
+    later = stored(5, canonical_url=None, content_hash="y", **changed)
+    assert same_story(entry, replace(later, published=NOON + timedelta(hours=3)), POLICY)
+    assert not same_story(entry, replace(later, published=NOON + timedelta(hours=24)), POLICY)
+    unchanged = stored(6, canonical_url=None, content_hash="y", **likeness_of(bulletin))
+    assert same_story(entry, replace(unchanged, published=NOON + timedelta(hours=24)), POLICY)
 
 
 def test_words_and_fingerprint_ignore_formatting_and_boilerplate() -> None:
@@ -171,7 +199,7 @@ def test_revision_changes_with_content(change: dict[str, object]) -> None:
 VARIANTS = [
     STORY,
     STORY.replace("overnight", "at night"),
-    STORY.replace("no casualties reported", "nobody hurt, reports"),
+    STORY.replace("reported by", "said"),
     "Parliament passes the 2027 budget in the first reading with 250 votes after a debate "
     "on defence spending and teachers' salaries",
     "Parliament passes the 2027 budget in the first reading with 250 votes after a long "
@@ -180,7 +208,7 @@ VARIANTS = [
 POOL = [
     make_entry(source_id=f"s{index}", key=f"k{index}", canonical_url=None,
                content_hash=fingerprint("t", text), title="Night attack" if index < 3 else
-               "Budget vote", signature=signature(text), link=None)
+               "Budget vote", link=None, **likeness_of(text))
     for index, text in enumerate(VARIANTS)
 ] + [make_entry(source_id="s9", key="k9", content_hash="", signature=(),
                 canonical_url="https://x.example/story")]

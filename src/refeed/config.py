@@ -186,7 +186,7 @@ class DedupConfig(Section):
     enabled: bool = True
     near_duplicates: bool = True
     window: Duration = timedelta(hours=72)
-    threshold: float = Field(0.6, gt=0.0, le=1.0)
+    threshold: float = Field(0.7, gt=0.0, le=1.0)
 
 
 class NamedFeedConfig(Section):
@@ -271,16 +271,18 @@ class Settings(Section):
         """The duplicate rules for the store: window, threshold, opted-out sources."""
         dedup = self.dedup
         return DedupPolicy(
-            dedup.enabled, dedup.window, dedup.near_duplicates, dedup.threshold,
-            frozenset(source.id for source in self.sources if not source.dedup),
+            enabled=dedup.enabled, window=dedup.window, near_duplicates=dedup.near_duplicates,
+            threshold=dedup.threshold,
+            excluded_sources=frozenset(source.id for source in self.sources if not source.dedup),
         )
 
     def language_policy(self) -> LanguagePolicy:
         """The language rules for normalize: site languages, detector mode, neighbours."""
         language = self.language
         return LanguagePolicy(
-            self.site.languages, language.detect, language.low_accuracy,
-            language.min_confidence, language.others,
+            languages=self.site.languages, detect=language.detect,
+            low_accuracy=language.low_accuracy, min_confidence=language.min_confidence,
+            others=language.others,
         )
 
     def taxonomy(self) -> Taxonomy:

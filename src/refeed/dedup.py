@@ -16,7 +16,9 @@ Two entries are the same story (:func:`same_story`) when they are in the same la
 (translations are never merged) and, from different sources: share a canonical URL; or
 share the content fingerprint and were published within the window; or are near-
 duplicates — MinHash similarity of their word shingles at least the threshold, within the
-window, with the same numbers in their titles (daily bulletins differ only there). From
+window, with the same numbers or published within ``update_window`` of each other (a
+daily bulletin differs from yesterday's only in its numbers; an update changes them
+within hours). From
 the same source, a new key with the fingerprint (or URL and title) of a stored entry is
 that entry re-appearing under a new guid (a CMS migration), not a new story.
 
@@ -61,7 +63,8 @@ class DedupPolicy:
     enabled: bool = True
     window: timedelta = timedelta(hours=72)
     near_duplicates: bool = True
-    threshold: float = 0.6
+    threshold: float = 0.7
+    update_window: timedelta = timedelta(hours=12)
     excluded_sources: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -105,15 +108,31 @@ def fingerprint(title: str, body_text: str) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
-def signature(text: str) -> tuple[int, ...]:
-    """The MinHash signature of ``text``'s word bigrams; ``()`` for texts too short."""
+@dataclass(frozen=True)
+class Likeness:
+    """What near-duplicate matching knows of a text: the MinHash signature of its word
+    pairs, how many pairs there were, and the numbers it mentions."""
+
+    signature: tuple[int, ...]
+    shingles: int
+    numbers: tuple[str, ...]
+
+
+def text_likeness(text: str) -> Likeness:
+    """The :class:`Likeness` of ``text``; no signature for texts too short to compare."""
     tokens = words(text)
     shingles = {f"{first} {second}" for first, second in pairwise(tokens)}
+    numbers = tuple(sorted({token for token in tokens if token.isdigit()}))
     if len(shingles) < MIN_SHINGLES:
-        return ()
+        return Likeness((), len(shingles), numbers)
     minhash = MinHash(num_perm=NUM_PERM, seed=_SEED)
     minhash.update_batch([shingle.encode("utf-8") for shingle in sorted(shingles)])
-    return tuple(int(value) for value in minhash.hashvalues)
+    return Likeness(tuple(int(value) for value in minhash.hashvalues), len(shingles), numbers)
+
+
+def signature(text: str) -> tuple[int, ...]:
+    """The MinHash signature of ``text``'s word pairs; ``()`` for texts too short."""
+    return text_likeness(text).signature
 
 
 def band_keys(signature_values: Sequence[int]) -> list[tuple[int, int]]:
@@ -136,9 +155,16 @@ def similarity(first: Sequence[int], second: Sequence[int]) -> float:
     return sum(a == b for a, b in zip(first, second, strict=True)) / len(first)
 
 
-def title_numbers(title: str) -> frozenset[str]:
-    """The numbers in a title ("1,750" and "1750" are one number)."""
-    return frozenset(_NUMBER.findall(" ".join(words(title))))
+def overlap(entry: Entry, stored: StoredEntry) -> float:
+    """How much of the shorter text the longer one contains (from the estimated Jaccard
+    and the shingle counts), or the Jaccard itself when that is higher: a trimmed lede
+    is still the story."""
+    jaccard = similarity(entry.signature, stored.signature)
+    smaller = min(entry.shingles, stored.shingles)
+    if not jaccard or not smaller:
+        return jaccard
+    containment = jaccard * (entry.shingles + stored.shingles) / ((1 + jaccard) * smaller)
+    return max(jaccard, min(containment, 1.0))
 
 
 def decide(
@@ -183,11 +209,11 @@ def same_story(entry: Entry, stored: StoredEntry, policy: DedupPolicy) -> bool:
         return False
     if entry.content_hash and entry.content_hash == stored.content_hash:
         return True
-    return (
-        policy.near_duplicates
-        and similarity(entry.signature, stored.signature) >= policy.threshold
-        and title_numbers(entry.title) == title_numbers(stored.title)
-    )
+    if not policy.near_duplicates or overlap(entry, stored) < policy.threshold:
+        return False
+    # changed numbers: an update within hours, or the next day's bulletin
+    close = abs(entry.published - stored.published) <= policy.update_window
+    return entry.numbers == stored.numbers or close
 
 
 def _reappears(entry: Entry, stored: StoredEntry) -> bool:

@@ -102,6 +102,8 @@ class Entry:
     language_confidence: float | None = None
     categories: tuple[str, ...] = ()  # the feed's own categories, before alias mapping
     signature: tuple[int, ...] = ()  # MinHash of title + summary words, for near-duplicates
+    shingles: int = 0  # how many word pairs the signature summarizes
+    numbers: tuple[str, ...] = ()  # the numbers in title + summary, sorted
     seen_in: tuple[tuple[str, str], ...] = ()  # (source id, link) of its duplicates
 
 
@@ -138,6 +140,8 @@ class StoredEntry:
     title: str = ""
     language: str | None = None
     signature: tuple[int, ...] = ()
+    shingles: int = 0
+    numbers: tuple[str, ...] = ()
 
 
 Action = Literal["new", "updated", "unchanged", "duplicate"]

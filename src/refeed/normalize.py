@@ -24,7 +24,7 @@ import nh3
 from url_normalize import url_normalize
 
 from refeed.config import SourceConfig
-from refeed.dedup import fingerprint, signature
+from refeed.dedup import fingerprint, text_likeness
 from refeed.language import NO_DETECTION, LanguagePolicy, decide_language
 from refeed.model import Enclosure, Entry, ParsedFeed, Taxonomy
 from refeed.text import clean_text, tag_fold
@@ -87,6 +87,7 @@ def normalize_entry(
     body_text = html_to_text(content or summary)
     categories = split_categories(_raw_categories(raw))
     text_for_matching = tagging_text(title, summary, content)
+    likeness = text_likeness(text_for_matching)
     declared = _declared_languages(raw, feed_language, source)
     language = decide_language(text_for_matching, declared, policy)
     return Entry(
@@ -110,7 +111,9 @@ def normalize_entry(
         detected_language=language.detected,
         language_confidence=language.confidence,
         categories=categories,
-        signature=signature(text_for_matching),
+        signature=likeness.signature,
+        shingles=likeness.shingles,
+        numbers=likeness.numbers,
     )
 
 

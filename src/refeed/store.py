@@ -134,6 +134,8 @@ SCHEMA_V3 = """
 -- MinHash signatures (64 x uint32) and their LSH bands: entries sharing a (band, key)
 -- are near-duplicate candidates, found through the index, never by scanning.
 ALTER TABLE entries ADD COLUMN signature BLOB;
+ALTER TABLE entries ADD COLUMN shingles INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE entries ADD COLUMN numbers TEXT NOT NULL DEFAULT '[]';  -- JSON, sorted
 CREATE TABLE entry_bands (
     band     INTEGER NOT NULL,
     key      INTEGER NOT NULL,
@@ -321,7 +323,8 @@ class Store:
     def _stored_entries(self, where: str, params: Sequence[Any]) -> list[StoredEntry]:
         sql = (
             "SELECT id, source_id, key, revision, published, canonical_url, content_hash, "
-            f"duplicate_of, title, language, signature FROM entries WHERE {where} ORDER BY id"
+            "duplicate_of, title, language, signature, shingles, numbers "
+            f"FROM entries WHERE {where} ORDER BY id"
         )
         return [
             StoredEntry(
@@ -336,6 +339,8 @@ class Store:
                 title=row["title"],
                 language=row["language"],
                 signature=unpack_signature(row["signature"]),
+                shingles=row["shingles"],
+                numbers=tuple(json.loads(row["numbers"])),
             )
             for row in self.db.query(sql, list(params))
         ]
@@ -511,6 +516,8 @@ def _entry_row(entry: Entry, revision: str, now: datetime) -> dict[str, Any]:
         "language_confidence": entry.language_confidence,
         "categories": json.dumps(entry.categories, ensure_ascii=False),
         "signature": pack_signature(entry.signature),
+        "shingles": entry.shingles,
+        "numbers": json.dumps(entry.numbers),
     }
 
 
@@ -539,6 +546,8 @@ def _row_entry(row: dict[str, Any]) -> Entry:
         language_confidence=row["language_confidence"],
         categories=tuple(json.loads(row["categories"])),
         signature=unpack_signature(row["signature"]),
+        shingles=row["shingles"],
+        numbers=tuple(json.loads(row["numbers"])),
         seen_in=tuple(
             (copy["source"], copy["link"] or "") for copy in json.loads(row.get("seen_in") or "[]")
         ),
