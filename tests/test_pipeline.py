@@ -301,4 +301,29 @@ def test_next_due_follows_the_source_interval(
     poll(settings, worker_pool)
     [state] = source_states(settings).values()
     last = datetime.fromisoformat(state["last_fetch"])
-    assert datetime.fromisoformat(state["next_due"]) - last == timedelta(minutes=10)
+    delay = datetime.fromisoformat(state["next_due"]) - last
+    assert timedelta(minutes=9) <= delay <= timedelta(minutes=11)  # 10 min +- jitter
+
+
+def test_retry_after_on_503_postpones_the_next_poll(
+    tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
+) -> None:
+    url = feed_server.serve("busy.xml", b"busy", status=503, headers={"Retry-After": "7200"})
+    settings = make_settings(tmp_path, [{"id": "busy", "url": url, "interval": "10m"}])
+    poll(settings, worker_pool)
+    [state] = source_states(settings).values()
+    delay = datetime.fromisoformat(state["next_due"]) - datetime.fromisoformat(state["last_fetch"])
+    assert timedelta(hours=1.8) <= delay <= timedelta(hours=2.2)
+    assert state["failures"] == 1
+
+
+def test_cache_control_max_age_postpones_the_next_poll(
+    tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
+) -> None:
+    url = feed_server.serve("en.xml", read_data("up-en.xml"),
+                            headers={"Cache-Control": "max-age=3600"})
+    settings = make_settings(tmp_path, [{"id": "en", "url": url, "interval": "10m"}])
+    poll(settings, worker_pool)
+    [state] = source_states(settings).values()
+    delay = datetime.fromisoformat(state["next_due"]) - datetime.fromisoformat(state["last_fetch"])
+    assert timedelta(minutes=54) <= delay <= timedelta(minutes=66)

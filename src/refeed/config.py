@@ -32,6 +32,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from refeed.cadence import Cadence
 from refeed.dedup import DedupPolicy
 from refeed.errors import ConfigError, ConfigProblem
 from refeed.language import LanguagePolicy, primary_language
@@ -142,6 +143,9 @@ class PollingConfig(Section):
     """``polling:`` — how often and how politely sources are fetched."""
 
     interval: Duration = timedelta(minutes=15)
+    min_interval: Duration = timedelta(minutes=1)
+    max_interval: Duration = timedelta(hours=24)
+    max_backoff: Duration = timedelta(hours=24)
     timeout: Duration = timedelta(seconds=30)
     max_bytes: Size = ByteSize(10_000_000)
     concurrency: int = Field(50, ge=1, le=1000)
@@ -266,6 +270,14 @@ class Settings(Section):
     def source_interval(self, source: SourceConfig) -> timedelta:
         """The polling interval of ``source``: its own, else the global one."""
         return source.interval or self.polling.interval
+
+    def cadence(self, source: SourceConfig) -> Cadence:
+        """The polling bounds of ``source``."""
+        polling = self.polling
+        return Cadence(
+            interval=self.source_interval(source), min_interval=polling.min_interval,
+            max_interval=polling.max_interval, max_backoff=polling.max_backoff,
+        )
 
     def dedup_policy(self) -> DedupPolicy:
         """The duplicate rules for the store: window, threshold, opted-out sources."""

@@ -16,6 +16,7 @@ A 304 Not Modified is not an error: it is ``FetchResult.not_modified``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -75,9 +76,12 @@ class FetchError(RefeedError):
 class HTTPStatusError(FetchError):
     """The server answered with an HTTP error status (4xx/5xx)."""
 
-    def __init__(self, status: int, reason: str | None, url: str) -> None:
+    def __init__(
+        self, status: int, reason: str | None, url: str, hints: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(f"HTTP {status} {reason or ''}".strip(), url)
         self.status = status
+        self.hints = dict(hints or {})
 
 
 class ParseError(RefeedError):

@@ -37,6 +37,7 @@ ACCEPT = (
     "application/json;q=0.8, */*;q=0.5"
 )
 PASSED_HEADERS = ("content-type", "content-language", "content-location")
+HINT_HEADERS = ("retry-after", "cache-control", "expires")
 
 
 class Fetcher:
@@ -95,6 +96,7 @@ class Fetcher:
                 http_status=getattr(error, "status", None),
                 elapsed=time.monotonic() - started,
                 error=ErrorInfo.from_exception(error),
+                hints=getattr(error, "hints", {}),
             )
 
     async def _get(
@@ -111,14 +113,16 @@ class Fetcher:
             source.url, headers=headers, max_redirects=MAX_REDIRECTS + 1
         ) as response:
             final_url = str(response.url)
+            hints = {name: response.headers[name] for name in HINT_HEADERS
+                     if name in response.headers}
             if response.status == 304:
                 return FetchResult(
                     source_id=source.id, url=source.url, final_url=final_url,
                     http_status=304, validators=validators, not_modified=True,
-                    elapsed=time.monotonic() - started,
+                    elapsed=time.monotonic() - started, hints=hints,
                 )
             if response.status >= 400:
-                raise HTTPStatusError(response.status, response.reason, source.url)
+                raise HTTPStatusError(response.status, response.reason, source.url, hints)
             body = await self._read_capped(response, source.url)
             return FetchResult(
                 source_id=source.id,
@@ -136,6 +140,7 @@ class Fetcher:
                 ),
                 elapsed=time.monotonic() - started,
                 nbytes=len(body),
+                hints=hints,
             )
 
     async def _read_capped(self, response: aiohttp.ClientResponse, url: str) -> bytes:

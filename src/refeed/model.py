@@ -51,6 +51,7 @@ class FetchResult:
     nbytes: int = 0
     not_modified: bool = False
     error: ErrorInfo | None = None
+    hints: Mapping[str, str] = field(default_factory=dict)  # Retry-After, Cache-Control…
 
     @property
     def ok(self) -> bool:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import UTC, datetime
 
+from refeed.cadence import cache_lifetime, next_due, retry_after
 from refeed.config import Settings, SourceConfig
 from refeed.errors import ParseError
 from refeed.fetch import Fetcher
@@ -132,14 +133,15 @@ async def poll_source(
     fetched = await fetcher.fetch(source, store.validators(source.id))
     processed = await _process(settings, source, fetched, executor, clock()) if fetched.ok else None
     now = clock()
-    counts = store.record_poll(
-        fetched,
-        processed,
-        now=now,
-        next_due=now + settings.source_interval(source),
-        policy=settings.dedup_policy(),
-    )
     error = fetched.error or (processed.error if processed else None)
+    failures = store.failures(source.id) + 1 if error else 0
+    hint = (retry_after(fetched.hints.get("retry-after"), now) if error
+            else cache_lifetime(fetched.hints, now))
+    due = next_due(now, settings.cadence(source), failures=failures, hint=hint,
+                   jitter_key=source.id)
+    counts = store.record_poll(
+        fetched, processed, now=now, next_due=due, policy=settings.dedup_policy()
+    )
     status: PollStatus = "failed" if error else ("not-modified" if fetched.not_modified else "ok")
     return PollResult(
         source_id=source.id,

@@ -231,6 +231,11 @@ class Store:
         rows = list(self.db.query("SELECT * FROM sources WHERE id = ?", [source_id]))
         return rows[0] if rows else None
 
+    def failures(self, source_id: str) -> int:
+        """How many polls of ``source_id`` in a row have failed."""
+        row = self._source_row(source_id)
+        return int(row["failures"]) if row else 0
+
     def validators(self, source_id: str) -> Validators:
         """The ETag and Last-Modified to send with the next request for ``source_id``."""
         row = self._source_row(source_id)
