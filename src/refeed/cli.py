@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from refeed.model import PollResult
 from refeed.normalize import canonical_tag
 from refeed.pipeline import poll_all, publish_all
 from refeed.publish import PublishReport
+from refeed.scheduler import run_daemon
 from refeed.select import define_outputs
 from refeed.server import run_server
 from refeed.store import EntryQuery, Store
@@ -118,6 +120,20 @@ def publish(ctx: click.Context) -> None:
     with _open_store(settings) as store:
         report = publish_all(settings, store)
     click.echo(format_publish_report(report, settings))
+
+
+@cli.command()
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.pass_context
+def run(ctx: click.Context, log_level: str) -> None:
+    """The daemon: poll on schedule, publish, serve; SIGHUP reloads, SIGTERM stops."""
+    logging.basicConfig(
+        level=log_level.upper(), stream=sys.stderr,
+        format="%(asctime)s level=%(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S%z",
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    run_daemon(ctx.obj, _settings(ctx))
 
 
 @cli.command()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
@@ -31,13 +33,25 @@ CONTENT_TYPES = {
     ".opml": "text/x-opml; charset=utf-8",
     ".html": "text/html; charset=utf-8",
 }
-SETTINGS_KEY = web.AppKey("settings", Settings)
+HealthExtra = Callable[[], dict[str, Any]]
 
 
-def make_app(settings: Settings) -> web.Application:
+@dataclass
+class Served:
+    """What the running app serves; the daemon swaps ``settings`` on a config reload and
+    adds its scheduler's state to ``/healthz`` through ``health``."""
+
+    settings: Settings
+    health: HealthExtra | None = None
+
+
+SERVED_KEY = web.AppKey("served", Served)
+
+
+def make_app(settings: Settings, health: HealthExtra | None = None) -> web.Application:
     """The reader-facing application for ``settings.output_dir``."""
     app = web.Application()
-    app[SETTINGS_KEY] = settings
+    app[SERVED_KEY] = Served(settings, health)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/{path:.*}", serve_file)
     return app
@@ -51,7 +65,7 @@ def max_age(settings: Settings) -> int:
 
 async def serve_file(request: web.Request) -> web.StreamResponse:
     """GET/HEAD of one file of the output folder."""
-    settings = request.app[SETTINGS_KEY]
+    settings = request.app[SERVED_KEY].settings
     path = resolve_output_path(settings.output_dir, request.match_info["path"])
     if path is None:
         raise web.HTTPNotFound()
@@ -109,11 +123,15 @@ def _not_modified(request: web.Request, etag: str, modified: datetime) -> bool:
 async def healthz(request: web.Request) -> web.Response:
     """``{"ok", "sources", "sources_failing", "last_poll", "last_publish"}``; 503 when the
     database cannot be read."""
-    settings = request.app[SETTINGS_KEY]
+    served = request.app[SERVED_KEY]
     try:
-        report = await asyncio.to_thread(health_report, settings)
+        report = await asyncio.to_thread(health_report, served.settings)
     except StoreError as error:
         return web.json_response({"ok": False, "error": str(error)}, status=503)
+    if served.health is not None:
+        report |= served.health()
+        if not report.get("scheduler_running", True):
+            return web.json_response(report | {"ok": False}, status=503)
     return web.json_response(report, dumps=lambda data: json.dumps(data, ensure_ascii=False))
 
 

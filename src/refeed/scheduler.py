@@ -1,0 +1,213 @@
+"""``refeed run``: the daemon. One asyncio loop runs the scheduler, the fetches and the
+reader-facing server; parsing runs in the worker pool.
+
+- One APScheduler job per source (``max_instances=1``, ``coalesce=True``), due at the
+  time stored by its last poll (see :mod:`refeed.cadence`); jobs are rebuilt from the
+  config and the sources table at start — no pickled job store.
+- After polls, outputs are published once things settle (a debounced job), writing only
+  files whose bytes changed.
+- SIGHUP, or a change of config.yaml on disk, reloads the config: it is validated first;
+  on any error the daemon logs every problem with its line and keeps the old config; on
+  success sources are added, removed and rescheduled without a restart.
+- SIGTERM/SIGINT: stop scheduling, cancel in-flight polls, close everything, return.
+- One daemon per database: a lock file next to it; a second ``refeed run`` refuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import signal
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from refeed.config import Settings, load_settings
+from refeed.errors import ConfigError, RefeedError
+from refeed.fetch import Fetcher
+from refeed.pipeline import make_worker_pool, poll_source, publish_all, utc_now
+from refeed.server import SERVED_KEY, make_app
+from refeed.store import Store, from_iso
+
+log = logging.getLogger("refeed")
+PUBLISH_DELAY = timedelta(seconds=2)
+CONFIG_CHECK_SECONDS = 2.0
+
+
+@contextlib.contextmanager
+def database_lock(database: Path) -> Iterator[IO[str]]:
+    """Hold an exclusive lock next to ``database`` for as long as the daemon runs."""
+    path = database.with_name(database.name + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RefeedError("another refeed run is using this database", str(database)) from None
+        yield handle
+
+
+class Daemon:
+    """The long-running process behind ``refeed run``."""
+
+    def __init__(self, config_path: Path, settings: Settings) -> None:
+        self.config_path = config_path
+        self.settings = settings
+        self.config_mtime = config_path.stat().st_mtime_ns
+        self.stopping = asyncio.Event()
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.store = Store.open(settings.database)
+        self.pool = make_worker_pool(settings.language_policy())
+        self.fetcher = Fetcher(settings.polling)
+        self.runner: web.AppRunner | None = None
+        self.polls: set[asyncio.Task[Any]] = set()
+
+    async def run(self) -> None:
+        """Serve, schedule and poll until SIGTERM/SIGINT."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+        await self.fetcher.__aenter__()
+        try:
+            await self._start_server()
+            self.store.sync_sources(self.settings.sources)
+            self.scheduler.start()
+            self._schedule_all()
+            self.scheduler.add_job(self._check_config, "interval", seconds=CONFIG_CHECK_SECONDS,
+                                   id="config-watch", coalesce=True, max_instances=1)
+            log.info("event=started sources=%d output=%s", len(self.settings.sources),
+                     self.settings.output_dir)
+            await self.stopping.wait()
+        finally:
+            await self._shutdown()
+
+    async def _start_server(self) -> None:
+        server = self.settings.server
+        self.runner = web.AppRunner(make_app(self.settings, self.health), access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, server.host, server.port).start()
+        log.info("event=serving address=http://%s:%d/", server.host, server.port)
+
+    def health(self) -> dict[str, Any]:
+        """The scheduler's part of ``/healthz``."""
+        return {"scheduler_running": self.scheduler.running,
+                "scheduled_sources": len(self._source_jobs())}
+
+    def _source_jobs(self) -> list[str]:
+        return [job.id for job in self.scheduler.get_jobs() if job.id.startswith("poll:")]
+
+    def _schedule_all(self) -> None:
+        states = {row["id"]: row for row in self.store.source_states()}
+        now = utc_now()
+        for index, source in enumerate(self.settings.sources):
+            stored = states.get(source.id, {}).get("next_due")
+            due = from_iso(stored) if stored else now
+            # a restart does not poll everything at once: overdue sources are spread out
+            self._schedule(source.id, max(due, now + timedelta(seconds=index * 0.2)))
+
+    def _schedule(self, source_id: str, when: datetime) -> None:
+        self.scheduler.add_job(
+            self._poll, DateTrigger(run_date=when), args=[source_id], id=f"poll:{source_id}",
+            replace_existing=True, max_instances=1, coalesce=True, misfire_grace_time=None,
+        )
+
+    async def _poll(self, source_id: str) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self.polls.add(task)
+        try:
+            await self._poll_once(source_id)
+        finally:
+            if task is not None:
+                self.polls.discard(task)
+
+    async def _poll_once(self, source_id: str) -> None:
+        settings = self.settings
+        source = next((s for s in settings.sources if s.id == source_id), None)
+        if source is None or self.stopping.is_set():
+            return
+        try:
+            result = await poll_source(settings, source, self.store, self.fetcher, self.pool)
+        except RefeedError as error:  # the database could not be written
+            log.error("event=poll-failed source=%s error=%r", source_id, str(error))
+            self._schedule(source_id, utc_now() + settings.source_interval(source))
+            return
+        counts = result.counts
+        log.info(
+            "event=poll source=%s status=%s http=%s new=%d updated=%d duplicates=%d "
+            "elapsed=%.2f%s", source_id, result.status, result.http_status, counts.new,
+            counts.updated, counts.duplicates, result.elapsed,
+            f" error={str(result.error)!r}" if result.error else "",
+        )
+        state = next(row for row in self.store.source_states() if row["id"] == source_id)
+        self._schedule(source_id, from_iso(state["next_due"]))
+        if counts.new or counts.updated or counts.duplicates:
+            self.scheduler.add_job(self._publish, DateTrigger(run_date=utc_now() + PUBLISH_DELAY),
+                                   id="publish", replace_existing=True, max_instances=1)
+
+    async def _publish(self) -> None:
+        report = publish_all(self.settings, self.store)
+        log.info("event=publish written=%d unchanged=%d removed=%d", len(report.written),
+                 report.unchanged, len(report.removed))
+
+    async def _check_config(self) -> None:
+        try:
+            mtime = self.config_path.stat().st_mtime_ns
+        except OSError:
+            return
+        if mtime != self.config_mtime:
+            self.reload()
+
+    def reload(self) -> None:
+        """Load config.yaml again; keep the old config when the new one is invalid."""
+        try:
+            self.config_mtime = self.config_path.stat().st_mtime_ns
+            settings = load_settings(self.config_path)
+        except (ConfigError, OSError) as error:
+            for line in str(error).splitlines():
+                log.error("event=reload-refused problem=%r", line)
+            return
+        old = {source.id for source in self.settings.sources}
+        new = {source.id for source in settings.sources}
+        self.settings = settings
+        self.fetcher.polling = settings.polling
+        if self.runner is not None:
+            self.runner.app[SERVED_KEY].settings = settings
+        self.store.sync_sources(settings.sources)
+        for removed in old - new:
+            with contextlib.suppress(Exception):
+                self.scheduler.remove_job(f"poll:{removed}")
+        for added in sorted(new - old):
+            self._schedule(added, utc_now())
+        self.scheduler.add_job(self._publish, DateTrigger(run_date=utc_now() + PUBLISH_DELAY),
+                               id="publish", replace_existing=True, max_instances=1)
+        log.info("event=reloaded sources=%d added=%d removed=%d", len(new), len(new - old),
+                 len(old - new))
+
+    async def _shutdown(self) -> None:
+        log.info("event=stopping in_flight=%d", len(self.polls))
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        for task in list(self.polls):
+            task.cancel()
+        await asyncio.gather(*self.polls, return_exceptions=True)
+        if self.runner is not None:
+            await self.runner.cleanup()
+        await self.fetcher.__aexit__(None, None, None)
+        self.pool.shutdown(cancel_futures=True)
+        self.store.close()
+        log.info("event=stopped")
+
+
+def run_daemon(config_path: Path, settings: Settings) -> None:
+    """Run the daemon until SIGTERM/SIGINT (``refeed run``)."""
+    with database_lock(settings.database):
+        asyncio.run(Daemon(config_path, settings).run())
