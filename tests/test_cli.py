@@ -204,3 +204,9 @@ def test_python_dash_m_and_env_config(config: Path, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "3 sources" in done.stdout
+
+
+def test_a_gone_source_is_reported_as_gone(config: Path, feed_server: FeedServer) -> None:
+    feed_server.serve("gone.xml", b"moved away for good", status=410)
+    run(config, "poll")
+    assert status_json(config)["gone"]["state"] == "gone"

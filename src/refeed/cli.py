@@ -20,6 +20,7 @@ from refeed.config import Settings, load_settings
 from refeed.errors import ConfigError, RefeedError
 from refeed.model import PollResult
 from refeed.normalize import canonical_tag
+from refeed.opml import export_opml, import_opml, read_opml
 from refeed.pipeline import poll_all, publish_all
 from refeed.publish import PublishReport
 from refeed.scheduler import run_daemon
@@ -143,6 +144,36 @@ def serve(ctx: click.Context) -> None:
     run_server(_settings(ctx))
 
 
+@cli.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, target: Path) -> None:
+    """Write a consistent copy of the database to TARGET (works while refeed run runs)."""
+    settings = _settings(ctx)
+    with _open_store(settings) as store:
+        store.backup(target)
+    click.echo(f"backup written to {target}")
+
+
+@cli.command("export-opml")
+@click.pass_context
+def export_opml_command(ctx: click.Context) -> None:
+    """Print the configured sources as OPML."""
+    settings = _settings(ctx)
+    click.echo(export_opml(settings.site.title, settings.sources).decode("utf-8"), nl=False)
+
+
+@cli.command("import-opml")
+@click.argument("opml_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_opml_command(ctx: click.Context, opml_file: Path) -> None:
+    """Add the feeds of OPML_FILE to config.yaml's sources (comments are kept)."""
+    _settings(ctx)  # the current config must be valid before it is edited
+    added = import_opml(ctx.obj, read_opml(opml_file.read_bytes(), str(opml_file)))
+    names = f": {', '.join(added)}" if added else ""
+    click.echo(f"{_plural(len(added), 'source')} added{names}")
+
+
 def format_publish_report(report: PublishReport, settings: Settings) -> str:
     """``published to feeds/: 12 files written, 40 unchanged, 0 removed``."""
     return (
@@ -214,7 +245,7 @@ def source_status(source_id: str, url: str, row: dict[str, Any] | None) -> dict[
         "id": source_id,
         "url": url,
         "ok": bool(row.get("ok")),
-        "state": ("ok" if row.get("ok") else "failing") if polled else "never-polled",
+        "state": _state(row) if polled else "never-polled",
         "http_status": row.get("http_status"),
         "error": error,
         "warning": row.get("warning"),
@@ -227,6 +258,12 @@ def source_status(source_id: str, url: str, row: dict[str, Any] | None) -> dict[
         "bytes": row.get("bytes"),
         "elapsed": row.get("elapsed"),
     }
+
+
+def _state(row: dict[str, Any]) -> str:
+    if row.get("http_status") == 410:
+        return "gone"  # refeed run no longer polls it; fix or remove it in config.yaml
+    return "ok" if row.get("ok") else "failing"
 
 
 def format_status_table(report: list[dict[str, Any]]) -> Iterator[str]:

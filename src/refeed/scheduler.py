@@ -38,6 +38,7 @@ from refeed.store import Store, from_iso
 
 log = logging.getLogger("refeed")
 PUBLISH_DELAY = timedelta(seconds=2)
+GONE = 410
 CONFIG_CHECK_SECONDS = 2.0
 
 
@@ -108,6 +109,8 @@ class Daemon:
         states = {row["id"]: row for row in self.store.source_states()}
         now = utc_now()
         for index, source in enumerate(self.settings.sources):
+            if states.get(source.id, {}).get("http_status") == GONE:
+                continue  # 410 Gone: not polled again until the config changes its URL
             stored = states.get(source.id, {}).get("next_due")
             due = from_iso(stored) if stored else now
             # a restart does not poll everything at once: overdue sources are spread out
@@ -147,8 +150,11 @@ class Daemon:
             counts.updated, counts.duplicates, result.elapsed,
             f" error={str(result.error)!r}" if result.error else "",
         )
-        state = next(row for row in self.store.source_states() if row["id"] == source_id)
-        self._schedule(source_id, from_iso(state["next_due"]))
+        if result.http_status == GONE:
+            log.warning("event=gone source=%s action=polling-stopped", source_id)
+        else:
+            state = next(row for row in self.store.source_states() if row["id"] == source_id)
+            self._schedule(source_id, from_iso(state["next_due"]))
         if counts.new or counts.updated or counts.duplicates:
             self.scheduler.add_job(self._publish, DateTrigger(run_date=utc_now() + PUBLISH_DELAY),
                                    id="publish", replace_existing=True, max_instances=1)
@@ -175,8 +181,10 @@ class Daemon:
             for line in str(error).splitlines():
                 log.error("event=reload-refused problem=%r", line)
             return
-        old = {source.id for source in self.settings.sources}
-        new = {source.id for source in settings.sources}
+        old_urls = {source.id: source.url for source in self.settings.sources}
+        old, new = set(old_urls), {source.id for source in settings.sources}
+        moved = {source.id for source in settings.sources
+                 if source.id in old_urls and old_urls[source.id] != source.url}
         self.settings = settings
         self.fetcher.polling = settings.polling
         if self.runner is not None:
@@ -185,7 +193,7 @@ class Daemon:
         for removed in old - new:
             with contextlib.suppress(Exception):
                 self.scheduler.remove_job(f"poll:{removed}")
-        for added in sorted(new - old):
+        for added in sorted((new - old) | moved):  # a new URL is polled at once
             self._schedule(added, utc_now())
         self.scheduler.add_job(self._publish, DateTrigger(run_date=utc_now() + PUBLISH_DELAY),
                                id="publish", replace_existing=True, max_instances=1)

@@ -231,6 +231,16 @@ class Store:
         rows = list(self.db.query("SELECT * FROM sources WHERE id = ?", [source_id]))
         return rows[0] if rows else None
 
+    def backup(self, path: Path) -> None:
+        """A consistent copy of the database at ``path`` (``VACUUM INTO``), safe while the
+        daemon writes."""
+        if path.exists():
+            raise StoreError("backup target already exists", str(path))
+        try:
+            self.db.execute("VACUUM INTO ?", [str(path)])
+        except sqlite3.Error as error:
+            raise StoreError("cannot write backup", str(path)) from error
+
     def failures(self, source_id: str) -> int:
         """How many polls of ``source_id`` in a row have failed."""
         row = self._source_row(source_id)
