@@ -99,6 +99,12 @@ def test_daemon_polls_reloads_refuses_broken_config_and_stops(daemon: dict[str, 
     assert health["scheduler_running"] is True
     assert health["scheduled_sources"] == 2
     assert len(titles(base, "all.json")) == 5
+    with urllib.request.urlopen(base + "metrics", timeout=5) as response:
+        metrics = response.read().decode()
+    assert 'refeed_polls_total{outcome="ok"} 2.0' in metrics
+    assert 'refeed_entries_total{kind="new"} 5.0' in metrics
+    assert "refeed_sources_failing 0.0" in metrics
+    assert "refeed_publish_seconds_count" in metrics
 
     # a second daemon on the same database refuses to start
     other = daemon["tmp"] / "other"

@@ -160,6 +160,10 @@ def test_symlink_out_of_the_folder_is_not_followed(settings: Settings) -> None:
     ).resolve()
 
 
+def test_metrics_belong_to_the_daemon(base_url: str) -> None:
+    assert get(base_url + "/metrics")[0] == 404
+
+
 def test_healthz_reports_sources_and_publish(base_url: str, settings: Settings) -> None:
     status, headers, body = get(base_url + "/healthz")
     report: dict[str, Any] = json.loads(body)

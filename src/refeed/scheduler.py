@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import logging
 import signal
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,6 +33,7 @@ from apscheduler.triggers.date import DateTrigger
 from refeed.config import Settings, load_settings
 from refeed.errors import ConfigError, RefeedError
 from refeed.fetch import Fetcher
+from refeed.metrics import Metrics
 from refeed.pipeline import make_worker_pool, poll_source, publish_all, utc_now
 from refeed.server import SERVED_KEY, make_app
 from refeed.store import Store, from_iso
@@ -68,6 +70,7 @@ class Daemon:
         self.pool = make_worker_pool(settings.language_policy())
         self.fetcher = Fetcher(settings.polling)
         self.runner: web.AppRunner | None = None
+        self.metrics = Metrics()
         self.polls: set[asyncio.Task[Any]] = set()
 
     async def run(self) -> None:
@@ -92,7 +95,8 @@ class Daemon:
 
     async def _start_server(self) -> None:
         server = self.settings.server
-        self.runner = web.AppRunner(make_app(self.settings, self.health), access_log=None)
+        app = make_app(self.settings, self.health, self.metrics.registry)
+        self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         await web.TCPSite(self.runner, server.host, server.port).start()
         log.info("event=serving address=http://%s:%d/", server.host, server.port)
@@ -150,17 +154,21 @@ class Daemon:
             counts.updated, counts.duplicates, result.elapsed,
             f" error={str(result.error)!r}" if result.error else "",
         )
+        states = self.store.source_states()
+        self.metrics.record_poll(result, sum(not row["ok"] for row in states if row["last_fetch"]))
         if result.http_status == GONE:
             log.warning("event=gone source=%s action=polling-stopped", source_id)
         else:
-            state = next(row for row in self.store.source_states() if row["id"] == source_id)
+            state = next(row for row in states if row["id"] == source_id)
             self._schedule(source_id, from_iso(state["next_due"]))
         if counts.new or counts.updated or counts.duplicates:
             self.scheduler.add_job(self._publish, DateTrigger(run_date=utc_now() + PUBLISH_DELAY),
                                    id="publish", replace_existing=True, max_instances=1)
 
     async def _publish(self) -> None:
+        started = time.monotonic()
         report = publish_all(self.settings, self.store)
+        self.metrics.record_publish(report, time.monotonic() - started)
         log.info("event=publish written=%d unchanged=%d removed=%d", len(report.written),
                  report.unchanged, len(report.removed))
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from refeed.config import Settings
 from refeed.errors import StoreError
@@ -43,16 +44,23 @@ class Served:
 
     settings: Settings
     health: HealthExtra | None = None
+    registry: CollectorRegistry | None = None
 
 
 SERVED_KEY = web.AppKey("served", Served)
 
 
-def make_app(settings: Settings, health: HealthExtra | None = None) -> web.Application:
-    """The reader-facing application for ``settings.output_dir``."""
+def make_app(
+    settings: Settings,
+    health: HealthExtra | None = None,
+    registry: CollectorRegistry | None = None,
+) -> web.Application:
+    """The reader-facing application for ``settings.output_dir`` (with ``/metrics`` when
+    a daemon's metrics ``registry`` is given)."""
     app = web.Application()
-    app[SERVED_KEY] = Served(settings, health)
+    app[SERVED_KEY] = Served(settings, health, registry)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/{path:.*}", serve_file)
     return app
 
@@ -118,6 +126,15 @@ def _not_modified(request: web.Request, etag: str, modified: datetime) -> bool:
         return modified <= parsedate_to_datetime(since)
     except (TypeError, ValueError):
         return False
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus metrics of the daemon; 404 under plain ``refeed serve``."""
+    registry = request.app[SERVED_KEY].registry
+    if registry is None:
+        raise web.HTTPNotFound()
+    return web.Response(body=generate_latest(registry),
+                        headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def healthz(request: web.Request) -> web.Response:
