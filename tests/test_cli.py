@@ -210,3 +210,11 @@ def test_a_gone_source_is_reported_as_gone(config: Path, feed_server: FeedServer
     feed_server.serve("gone.xml", b"moved away for good", status=410)
     run(config, "poll")
     assert status_json(config)["gone"]["state"] == "gone"
+
+
+def test_prune_reports_and_republishes(config: Path) -> None:
+    run(config, "poll")
+    result = run(config, "prune")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "0 entries pruned"
+    assert result.output.splitlines()[1].startswith("published to ")

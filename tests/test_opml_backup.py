@@ -101,7 +101,7 @@ def test_backup_is_a_consistent_copy(tmp_path: Path) -> None:
     assert invoke(config, "backup", str(target)) == (0, f"backup written to {target}\n")
     with sqlite3.connect(target) as db:
         applied = db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()
-        assert applied == (3,)
+        assert applied == (4,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     code, output = invoke(config, "backup", str(target))
     assert code == 1

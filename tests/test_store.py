@@ -58,14 +58,14 @@ def test_open_creates_wal_database_with_schema_and_migrations_table(store: Store
     assert {"sources", "entries", "entry_tags", "entries_fts"} <= set(store.db.table_names())
     assert [m.name for m in migrations.applied(store.db)] == [
         "m001_initial_schema", "m002_language_evidence_and_categories",
-        "m003_near_duplicate_signatures",
+        "m003_near_duplicate_signatures", "m004_retention_tombstones",
     ]
 
 
 def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     Store.open(tmp_path / "db").close()
     again = Store.open(tmp_path / "db")
-    assert len(migrations.applied(again.db)) == 3
+    assert len(migrations.applied(again.db)) == 4
     assert migrations.pending(again.db) == []
 
 
@@ -190,3 +190,23 @@ def test_readers_see_committed_state_while_a_writer_holds_a_transaction(
     finally:
         reader.close()
         store.db.execute("ROLLBACK")
+
+
+def test_retention_prunes_by_first_seen_and_leaves_tombstones(store: Store) -> None:
+    old, young = make_entry(key="old", canonical_url="https://x.example/o", content_hash="o"), \
+        make_entry(key="young", canonical_url="https://x.example/y", content_hash="y")
+    store.record_poll(fetched(), ProcessedFeed((old,)), now=NOW - timedelta(days=200),
+                      next_due=NOW, policy=POLICY)
+    copy = make_entry(source_id="b", key="copy-of-old", canonical_url="https://x.example/o",
+                      content_hash="o")
+    store.record_poll(fetched("b"), ProcessedFeed((copy,)), now=NOW - timedelta(days=1),
+                      next_due=NOW, policy=POLICY)
+    record(store, fetched(), young)
+    # a feed of old items is not pruned the moment it is polled: age counts from storing
+    assert store.prune(NOW, timedelta(days=180)) == 2  # the old original and its copy
+    keys = {row["key"] for row in store.entries(EntryQuery(include_duplicates=True))}
+    assert keys == {"young"}
+    # the source still lists the pruned entry: it does not come back
+    assert record(store, fetched(), old, young) == StoreCounts(unchanged=2)
+    assert {row["key"] for row in store.entries(EntryQuery())} == {"young"}
+    assert store.prune(NOW, timedelta(days=180)) == 0

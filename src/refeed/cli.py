@@ -21,7 +21,7 @@ from refeed.errors import ConfigError, RefeedError
 from refeed.model import PollResult
 from refeed.normalize import canonical_tag
 from refeed.opml import export_opml, import_opml, read_opml
-from refeed.pipeline import poll_all, publish_all
+from refeed.pipeline import poll_all, publish_all, utc_now
 from refeed.publish import PublishReport
 from refeed.scheduler import run_daemon
 from refeed.select import define_outputs
@@ -153,6 +153,18 @@ def backup(ctx: click.Context, target: Path) -> None:
     with _open_store(settings) as store:
         store.backup(target)
     click.echo(f"backup written to {target}")
+
+
+@cli.command()
+@click.pass_context
+def prune(ctx: click.Context) -> None:
+    """Apply retention now: drop entries stored longer than retention.max_age, republish."""
+    settings = _settings(ctx)
+    with _open_store(settings) as store:
+        removed = store.prune(utc_now(), settings.retention.max_age)
+        report = publish_all(settings, store)
+    click.echo(f"{removed} {'entry' if removed == 1 else 'entries'} pruned")
+    click.echo(format_publish_report(report, settings))
 
 
 @cli.command("export-opml")

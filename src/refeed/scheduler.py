@@ -87,6 +87,9 @@ class Daemon:
             self._schedule_all()
             self.scheduler.add_job(self._check_config, "interval", seconds=CONFIG_CHECK_SECONDS,
                                    id="config-watch", coalesce=True, max_instances=1)
+            self.scheduler.add_job(self._prune, "interval", days=1, id="retention",
+                                   next_run_time=utc_now() + timedelta(minutes=1),
+                                   coalesce=True, max_instances=1)
             log.info("event=started sources=%d output=%s", len(self.settings.sources),
                      self.settings.output_dir)
             await self.stopping.wait()
@@ -171,6 +174,12 @@ class Daemon:
         self.metrics.record_publish(report, time.monotonic() - started)
         log.info("event=publish written=%d unchanged=%d removed=%d", len(report.written),
                  report.unchanged, len(report.removed))
+
+    async def _prune(self) -> None:
+        removed = self.store.prune(utc_now(), self.settings.retention.max_age)
+        log.info("event=retention pruned=%d", removed)
+        if removed:
+            await self._publish()
 
     async def _check_config(self) -> None:
         try:

@@ -14,7 +14,7 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,23 @@ CREATE INDEX entry_bands_entry ON entry_bands(entry_id);
 def m003_near_duplicate_signatures(db: sqlite_utils.Database) -> None:
     """Signatures and LSH bands for near-duplicate detection."""
     db.executescript(SCHEMA_V3)
+
+
+SCHEMA_V4 = """
+-- Entries removed by retention: a source that still lists them must not bring them back.
+CREATE TABLE tombstones (
+    source_id TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    pruned_at TEXT NOT NULL,
+    PRIMARY KEY (source_id, key)
+) WITHOUT ROWID;
+"""
+
+
+@migrations()
+def m004_retention_tombstones(db: sqlite_utils.Database) -> None:
+    """Tombstones of pruned entries."""
+    db.executescript(SCHEMA_V4)
 
 
 def pack_signature(values: Sequence[int]) -> bytes | None:
@@ -299,6 +316,9 @@ class Store:
     ) -> StoreCounts:
         tally = {"new": 0, "updated": 0, "unchanged": 0, "duplicate": 0}
         for entry in entries:
+            if self._pruned(entry):
+                tally["unchanged"] += 1  # retention removed it; the feed still lists it
+                continue
             revision = entry_revision(entry)
             decision = decide(
                 entry, revision, self._stored(entry), self._candidates(entry, policy), policy
@@ -306,6 +326,34 @@ class Store:
             self._apply(entry, revision, decision, now)
             tally[decision.action] += 1
         return StoreCounts(tally["new"], tally["updated"], tally["unchanged"], tally["duplicate"])
+
+    def _pruned(self, entry: Entry) -> bool:
+        rows = self.db.execute(
+            "SELECT 1 FROM tombstones WHERE source_id = ? AND key = ?",
+            [entry.source_id, entry.key],
+        ).fetchall()
+        return bool(rows)
+
+    def prune(self, now: datetime, max_age: timedelta) -> int:
+        """Remove entries first stored more than ``max_age`` before ``now`` (with the
+        copies of removed originals), leaving tombstones; returns how many went."""
+        cutoff = iso(now - max_age)
+        with self._transaction("prune old entries"):
+            doomed = (
+                "first_seen < ? OR duplicate_of IN (SELECT id FROM entries WHERE first_seen < ?)"
+            )
+            self.db.execute(
+                "INSERT OR IGNORE INTO tombstones (source_id, key, pruned_at) "
+                f"SELECT source_id, key, ? FROM entries WHERE {doomed}",
+                [iso(now), cutoff, cutoff],
+            )
+            cursor = self.db.execute(
+                f"DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE {doomed}) "
+                "AND duplicate_of IS NOT NULL", [cutoff, cutoff],
+            )
+            removed = cursor.rowcount
+            cursor = self.db.execute("DELETE FROM entries WHERE first_seen < ?", [cutoff])
+        return removed + cursor.rowcount
 
     def _stored(self, entry: Entry) -> StoredEntry | None:
         rows = self._stored_entries("source_id = ? AND key = ?", [entry.source_id, entry.key])
