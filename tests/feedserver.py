@@ -31,7 +31,8 @@ class Route:
     headers: Mapping[str, str] = field(default_factory=dict)
     validators: bool = True  # send ETag + Last-Modified and honour conditional requests
     gzip: bool = False  # send the body gzip-compressed (Content-Encoding: gzip)
-    redirect: str | None = None  # answer 302 to this location
+    redirect: str | None = None  # answer a redirect to this location
+    redirect_status: int = 302
     delay: float = 0.0  # seconds before answering
     drip: float = 0.0  # seconds between single bytes of the body
 
@@ -99,7 +100,8 @@ class FeedServer:
         if route.delay:
             await asyncio.sleep(route.delay)
         if route.redirect is not None:
-            raise web.HTTPFound(route.redirect)
+            return web.Response(status=route.redirect_status,
+                                headers={"Location": route.redirect})
         etag = '"' + hashlib.sha256(route.body).hexdigest()[:16] + '"'
         headers = dict(route.headers)
         if route.validators:

@@ -9,6 +9,7 @@ results are compared field by field with the :class:`FetchResult` they must equa
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 import zlib
 from collections import Counter
@@ -23,7 +24,7 @@ from aiohttp import web
 
 from refeed import PROJECT_URL, USER_AGENT
 from refeed.config import PollingConfig, SourceConfig
-from refeed.fetch import Fetcher
+from refeed.fetch import Fetcher, is_private_address
 from refeed.model import ErrorInfo, FetchResult, Validators
 from tests.conftest import read_data
 from tests.feedserver import LAST_MODIFIED, FeedServer, Request
@@ -466,3 +467,15 @@ def test_missing_local_file_is_an_error(tmp_path: Path) -> None:
         result, str(path), "FetchError",
         f"FileNotFoundError: [Errno 2] No such file or directory: '{path}'",
     )
+
+
+@pytest.mark.parametrize(
+    ("address", "private"),
+    [("127.0.0.1", True), ("10.1.2.3", True), ("192.168.0.10", True), ("172.16.5.4", True),
+     ("169.254.169.254", True), ("::1", True), ("fe80::1", True), ("fd00::1", True),
+     ("0.0.0.0", True), ("224.0.0.1", True), ("93.184.216.34", False),
+     ("2606:4700::1111", False)],
+)
+def test_private_addresses_are_recognised(address: str, private: bool) -> None:
+    """Redirects from public sources to these are refused (cloud metadata, intranet)."""
+    assert is_private_address(ipaddress.ip_address(address)) is private

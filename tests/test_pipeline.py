@@ -12,7 +12,7 @@ import pytest
 
 from refeed.config import Settings, load_settings
 from refeed.model import PollResult
-from refeed.pipeline import poll_all
+from refeed.pipeline import REDIRECT_GRACE, poll_all
 from refeed.store import EntryQuery, Store
 from tests.conftest import read_data, write_config
 from tests.feedserver import FeedServer
@@ -327,3 +327,21 @@ def test_cache_control_max_age_postpones_the_next_poll(
     [state] = source_states(settings).values()
     delay = datetime.fromisoformat(state["next_due"]) - datetime.fromisoformat(state["last_fetch"])
     assert timedelta(minutes=54) <= delay <= timedelta(minutes=66)
+
+
+@pytest.mark.parametrize(("status", "followed"), [(301, True), (308, True), (302, False)])
+def test_permanent_redirects_are_followed_after_a_grace_of_polls(
+    tmp_path: Path, feed_server: FeedServer, worker_pool: Executor, status: int, followed: bool
+) -> None:
+    feed_server.serve("new.xml", read_data("up-en.xml"))
+    feed_server.serve("old.xml", redirect=feed_server.url("new.xml"), redirect_status=status)
+    settings = make_settings(tmp_path, [{"id": "en", "url": feed_server.url("old.xml")}])
+    for _ in range(REDIRECT_GRACE):
+        assert poll(settings, worker_pool)["en"].status in ("ok", "not-modified")
+    assert len(feed_server.requests_to("old.xml")) == REDIRECT_GRACE
+    [state] = source_states(settings).values()
+    assert state["moved_to"] == (feed_server.url("new.xml") if followed else None)
+    poll(settings, worker_pool)
+    old_requests = REDIRECT_GRACE + (0 if followed else 1)
+    assert len(feed_server.requests_to("old.xml")) == old_requests
+    assert len(feed_server.requests_to("new.xml")) == REDIRECT_GRACE + 1

@@ -267,6 +267,7 @@ def source_status(source_id: str, url: str, row: dict[str, Any] | None) -> dict[
         "next_due": row.get("next_due"),
         "failures": row.get("failures", 0),
         "final_url": row.get("final_url"),
+        "moved_to": row.get("moved_to"),  # permanently redirected: update config.yaml
         "bytes": row.get("bytes"),
         "elapsed": row.get("elapsed"),
     }
@@ -288,6 +289,8 @@ def format_status_table(report: list[dict[str, Any]]) -> Iterator[str]:
     for item, row in zip(report, rows, strict=True):
         line = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         problem = item["error"] or (f"warning: {item['warning']}" if item["warning"] else "")
+        if item["moved_to"]:
+            problem = f"moved permanently to {item['moved_to']}; update config.yaml {problem}"
         yield f"{line}  {problem}" if problem else line
 
 

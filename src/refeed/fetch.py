@@ -16,11 +16,13 @@ so one bad source never stops the others. Politeness and safety:
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import time
 from collections import defaultdict
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import aiohttp
 
@@ -36,6 +38,7 @@ ACCEPT = (
     "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, "
     "application/json;q=0.8, */*;q=0.5"
 )
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PASSED_HEADERS = ("content-type", "content-language", "content-location")
 HINT_HEADERS = ("retry-after", "cache-control", "expires")
 
@@ -108,40 +111,76 @@ class Fetcher:
             headers["If-None-Match"] = validators.etag
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
-        async with self._session.get(
-            # aiohttp gives up when the count *reaches* max_redirects: allow one more
-            source.url, headers=headers, max_redirects=MAX_REDIRECTS + 1
-        ) as response:
-            final_url = str(response.url)
-            hints = {name: response.headers[name] for name in HINT_HEADERS
-                     if name in response.headers}
-            if response.status == 304:
-                return FetchResult(
-                    source_id=source.id, url=source.url, final_url=final_url,
-                    http_status=304, validators=validators, not_modified=True,
-                    elapsed=time.monotonic() - started, hints=hints,
-                )
-            if response.status >= 400:
-                raise HTTPStatusError(response.status, response.reason, source.url, hints)
-            body = await self._read_capped(response, source.url)
+        # a source the admin put on a private address may redirect there; others may not
+        trusted = await self._is_private(source.url)
+        url, hops, permanent = source.url, 0, True
+        while True:
+            async with self._session.get(url, headers=headers, allow_redirects=False) as response:
+                location = response.headers.get("Location")
+                if response.status not in REDIRECTS or not location:
+                    return await self._result(source, response, url, validators, started,
+                                              moved_to=url if hops and permanent else None)
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                raise FetchError(f"more than {MAX_REDIRECTS} redirects", source.url)
+            permanent = permanent and response.status in (301, 308)
+            url = urljoin(url, location)
+            if urlsplit(url).scheme not in ("http", "https"):
+                raise FetchError(f"redirect to a non-web URL refused: {url}", source.url)
+            if not trusted and await self._is_private(url):
+                raise FetchError(f"redirect to a private address refused: {url}", source.url)
+
+    async def _result(
+        self,
+        source: SourceConfig,
+        response: aiohttp.ClientResponse,
+        url: str,
+        validators: Validators,
+        started: float,
+        moved_to: str | None,
+    ) -> FetchResult:
+        hints = {name: response.headers[name] for name in HINT_HEADERS
+                 if name in response.headers}
+        if response.status == 304:
             return FetchResult(
-                source_id=source.id,
-                url=source.url,
-                final_url=final_url,
-                http_status=response.status,
-                body=body,
-                headers={
-                    name: response.headers[name]
-                    for name in PASSED_HEADERS
-                    if name in response.headers
-                },
-                validators=Validators(
-                    response.headers.get("ETag"), response.headers.get("Last-Modified")
-                ),
-                elapsed=time.monotonic() - started,
-                nbytes=len(body),
-                hints=hints,
+                source_id=source.id, url=source.url, final_url=url, http_status=304,
+                validators=validators, not_modified=True, elapsed=time.monotonic() - started,
+                hints=hints, moved_to=moved_to,
             )
+        if response.status >= 400:
+            raise HTTPStatusError(response.status, response.reason, source.url, hints)
+        body = await self._read_capped(response, source.url)
+        return FetchResult(
+            source_id=source.id,
+            url=source.url,
+            final_url=url,
+            http_status=response.status,
+            body=body,
+            headers={name: response.headers[name] for name in PASSED_HEADERS
+                     if name in response.headers},
+            validators=Validators(
+                response.headers.get("ETag"), response.headers.get("Last-Modified")
+            ),
+            elapsed=time.monotonic() - started,
+            nbytes=len(body),
+            hints=hints,
+            moved_to=moved_to,
+        )
+
+    async def _is_private(self, url: str) -> bool:
+        """True when ``url``'s host is, or resolves to, a private, loopback, link-local or
+        otherwise non-public address."""
+        host = urlsplit(url).hostname or ""
+        try:
+            return is_private_address(ipaddress.ip_address(host))
+        except ValueError:
+            pass
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except OSError:
+            return False  # the request itself will fail and say why
+        return any(is_private_address(ipaddress.ip_address(info[4][0])) for info in infos)
 
     async def _read_capped(self, response: aiohttp.ClientResponse, url: str) -> bytes:
         cap = self.polling.max_bytes
@@ -167,6 +206,11 @@ class Fetcher:
         )
 
 
+def is_private_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Addresses a public feed must not send refeed to."""
+    return not address.is_global or address.is_multicast
+
+
 def _read_file_capped(path: Path, cap: int) -> bytes:
     with path.open("rb") as handle:
         body = handle.read(cap + 1)
@@ -179,6 +223,4 @@ def _describe(error: BaseException) -> str:
     """A one-line description of a client error, naming its class when the text is vague."""
     text = str(error).strip()
     name = type(error).__name__
-    if isinstance(error, aiohttp.TooManyRedirects):
-        return f"more than {MAX_REDIRECTS} redirects"
     return f"{name}: {text}" if text else name

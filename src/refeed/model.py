@@ -52,6 +52,7 @@ class FetchResult:
     not_modified: bool = False
     error: ErrorInfo | None = None
     hints: Mapping[str, str] = field(default_factory=dict)  # Retry-After, Cache-Control…
+    moved_to: str | None = None  # where permanent redirects (301/308 only) led
 
     @property
     def ok(self) -> bool:

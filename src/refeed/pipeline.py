@@ -51,6 +51,7 @@ from refeed.select import define_outputs, select_entries, tag_slugs_in, tag_usag
 from refeed.store import Store
 
 Clock = Callable[[], datetime]
+REDIRECT_GRACE = 3  # polls in a row a permanent redirect must be seen before it is followed
 OnResult = Callable[[PollResult], None]
 
 
@@ -130,7 +131,9 @@ async def poll_source(
 ) -> PollResult:
     """fetch | parse | normalize | dedup | store for one source."""
     started = time.monotonic()
-    fetched = await fetcher.fetch(source, store.validators(source.id))
+    moved = store.fetch_url(source.id, REDIRECT_GRACE)
+    target = source.model_copy(update={"url": moved}) if moved else source
+    fetched = await fetcher.fetch(target, store.validators(source.id))
     processed = await _process(settings, source, fetched, executor, clock()) if fetched.ok else None
     now = clock()
     error = fetched.error or (processed.error if processed else None)

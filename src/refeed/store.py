@@ -160,12 +160,16 @@ CREATE TABLE tombstones (
     pruned_at TEXT NOT NULL,
     PRIMARY KEY (source_id, key)
 ) WITHOUT ROWID;
+-- Where a source's URL permanently redirects, and for how many polls in a row: after a
+-- grace of a few polls refeed fetches the new URL (and status asks to update config).
+ALTER TABLE sources ADD COLUMN moved_to TEXT;
+ALTER TABLE sources ADD COLUMN moved_polls INTEGER NOT NULL DEFAULT 0;
 """
 
 
 @migrations()
 def m004_retention_tombstones(db: sqlite_utils.Database) -> None:
-    """Tombstones of pruned entries."""
+    """Tombstones of pruned entries; permanent-redirect tracking of sources."""
     db.executescript(SCHEMA_V4)
 
 
@@ -240,9 +244,10 @@ class Store:
                 if row is None:
                     self.db.table("sources").insert({"id": source.id, "url": source.url})
                 elif row["url"] != source.url:
-                    self.db.table("sources").update(
-                        source.id, {"url": source.url, "etag": None, "last_modified": None}
-                    )
+                    self.db.table("sources").update(source.id, {
+                        "url": source.url, "etag": None, "last_modified": None,
+                        "moved_to": None, "moved_polls": 0,
+                    })
 
     def _source_row(self, source_id: str) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM sources WHERE id = ?", [source_id]))
@@ -257,6 +262,24 @@ class Store:
             self.db.execute("VACUUM INTO ?", [str(path)])
         except sqlite3.Error as error:
             raise StoreError("cannot write backup", str(path)) from error
+
+    def _moved_state(self, fetched: FetchResult) -> dict[str, Any]:
+        row = self._source_row(fetched.source_id) or {}
+        if fetched.moved_to is not None:
+            same = fetched.moved_to == row.get("moved_to")
+            return {"moved_to": fetched.moved_to,
+                    "moved_polls": (row.get("moved_polls") or 0) + 1 if same else 1}
+        if fetched.url != row.get("url") or fetched.error is not None:
+            return {}  # fetched at the new address, or no answer: nothing learned
+        return {"moved_to": None, "moved_polls": 0}
+
+    def fetch_url(self, source_id: str, grace: int) -> str | None:
+        """The URL to fetch instead of the configured one, once the source has redirected
+        permanently to it for ``grace`` polls in a row."""
+        row = self._source_row(source_id)
+        if row is None or row["moved_to"] is None or row["moved_polls"] < grace:
+            return None
+        return str(row["moved_to"])
 
     def failures(self, source_id: str) -> int:
         """How many polls of ``source_id`` in a row have failed."""
@@ -297,6 +320,7 @@ class Store:
                 "elapsed": round(fetched.elapsed, 3),
                 "next_due": iso(next_due),
             }
+            state |= self._moved_state(fetched)
             if error is None:
                 state |= {"last_success": iso(now), "failures": 0}
                 if not fetched.not_modified:
