@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from refeed.cadence import Cadence, cache_lifetime, next_due, retry_after
+from refeed.cadence import (
+    Cadence,
+    activity_interval,
+    cache_lifetime,
+    feed_hint,
+    next_due,
+    retry_after,
+)
 from refeed.errors import HTTPStatusError
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -41,7 +48,8 @@ def test_hints_only_push_later_and_stay_within_bounds() -> None:
     low, high = around(timedelta(hours=2))
     assert low <= delay(0, hint=timedelta(hours=2)) <= high
     assert around(timedelta(minutes=15))[0] <= delay(0, hint=timedelta(seconds=10))
-    assert delay(0, hint=timedelta(days=30)) <= timedelta(hours=24) * 1.1
+    low, high = around(timedelta(hours=6))  # max_interval caps a success
+    assert low <= delay(0, hint=timedelta(days=30)) <= high
 
 
 def test_jitter_is_fixed_per_source_and_spreads_sources() -> None:
@@ -74,3 +82,26 @@ def test_status_errors_carry_the_servers_hints() -> None:
     error = HTTPStatusError(429, "Too Many Requests", "https://x.example/",
                             {"retry-after": "90"})
     assert retry_after(error.hints["retry-after"], NOW) == timedelta(seconds=90)
+
+
+@pytest.mark.parametrize(
+    ("feed", "expected"),
+    [({"ttl": "60"}, timedelta(hours=1)),
+     ({"sy_updateperiod": "daily", "sy_updatefrequency": "4"}, timedelta(hours=6)),
+     ({"sy_updateperiod": "hourly"}, timedelta(hours=1)),
+     ({"ttl": "30", "sy_updateperiod": "daily"}, timedelta(days=1)),
+     ({"ttl": "soon", "sy_updateperiod": "fortnightly"}, None), ({}, None)],
+)
+def test_feed_hints(feed: dict[str, str], expected: timedelta | None) -> None:
+    assert feed_hint(feed) == expected
+
+
+def test_activity_interval_is_a_quarter_of_the_median_gap() -> None:
+    weekly = [NOW - timedelta(weeks=n) for n in range(6)]
+    assert activity_interval(weekly) == timedelta(weeks=1) / 4
+    assert activity_interval(weekly[:2]) is None  # one gap is no pace
+    hourly_with_a_pause = [NOW - timedelta(hours=n) for n in range(8)] + [
+        NOW - timedelta(days=20)]
+    assert activity_interval(hourly_with_a_pause) == timedelta(minutes=15)
+    low, high = around(timedelta(hours=6))
+    assert low <= delay(0, hint=activity_interval(weekly)) <= high  # max_interval wins

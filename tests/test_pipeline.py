@@ -293,16 +293,20 @@ def test_poll_named_sources_only(
     assert {row["source_id"] for row in timeline(settings)} == {"up-uk"}
 
 
+def next_delay(settings: Settings) -> timedelta:
+    """How long after its last fetch the only source is due again."""
+    [state] = source_states(settings).values()
+    return datetime.fromisoformat(state["next_due"]) - datetime.fromisoformat(state["last_fetch"])
+
+
 def test_next_due_follows_the_source_interval(
     tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
 ) -> None:
-    url = feed_server.serve("en.xml", read_data("up-en.xml"))
+    """One entry says nothing about the feed's pace: the configured interval holds."""
+    url = feed_server.serve("wire.json", read_data("wire.json"))
     settings = make_settings(tmp_path, [{"id": "en", "url": url, "interval": "10m"}])
     poll(settings, worker_pool)
-    [state] = source_states(settings).values()
-    last = datetime.fromisoformat(state["last_fetch"])
-    delay = datetime.fromisoformat(state["next_due"]) - last
-    assert timedelta(minutes=9) <= delay <= timedelta(minutes=11)  # 10 min +- jitter
+    assert timedelta(minutes=9) <= next_delay(settings) <= timedelta(minutes=11)  # +- jitter
 
 
 def test_retry_after_on_503_postpones_the_next_poll(
@@ -311,22 +315,19 @@ def test_retry_after_on_503_postpones_the_next_poll(
     url = feed_server.serve("busy.xml", b"busy", status=503, headers={"Retry-After": "7200"})
     settings = make_settings(tmp_path, [{"id": "busy", "url": url, "interval": "10m"}])
     poll(settings, worker_pool)
+    assert timedelta(hours=1.8) <= next_delay(settings) <= timedelta(hours=2.2)
     [state] = source_states(settings).values()
-    delay = datetime.fromisoformat(state["next_due"]) - datetime.fromisoformat(state["last_fetch"])
-    assert timedelta(hours=1.8) <= delay <= timedelta(hours=2.2)
     assert state["failures"] == 1
 
 
 def test_cache_control_max_age_postpones_the_next_poll(
     tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
 ) -> None:
-    url = feed_server.serve("en.xml", read_data("up-en.xml"),
+    url = feed_server.serve("wire.json", read_data("wire.json"),
                             headers={"Cache-Control": "max-age=3600"})
     settings = make_settings(tmp_path, [{"id": "en", "url": url, "interval": "10m"}])
     poll(settings, worker_pool)
-    [state] = source_states(settings).values()
-    delay = datetime.fromisoformat(state["next_due"]) - datetime.fromisoformat(state["last_fetch"])
-    assert timedelta(minutes=54) <= delay <= timedelta(minutes=66)
+    assert timedelta(minutes=54) <= next_delay(settings) <= timedelta(minutes=66)
 
 
 @pytest.mark.parametrize(("status", "followed"), [(301, True), (308, True), (302, False)])
@@ -345,3 +346,22 @@ def test_permanent_redirects_are_followed_after_a_grace_of_polls(
     old_requests = REDIRECT_GRACE + (0 if followed else 1)
     assert len(feed_server.requests_to("old.xml")) == old_requests
     assert len(feed_server.requests_to("new.xml")) == REDIRECT_GRACE + 1
+
+
+def test_slow_feeds_and_their_own_hints_are_polled_less_often(
+    tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
+) -> None:
+    """up-en's entries are hours apart: a 10-minute interval stretches to a quarter of
+    the median gap; a feed's <ttl> stretches it too."""
+    slow = feed_server.serve("en.xml", read_data("up-en.xml"))
+    settings = make_settings(tmp_path, [{"id": "en", "url": slow, "interval": "10m"}])
+    poll(settings, worker_pool)
+    assert timedelta(hours=2.9) <= next_delay(settings) <= timedelta(hours=3.7)  # 13.2 h / 4
+    rss = read_data("up-uk.xml").replace(b"<channel>", b"<channel><ttl>120</ttl>")
+    feed_server.serve("uk.xml", rss)
+    other = tmp_path / "other"
+    other.mkdir()
+    settings = make_settings(other, [{"id": "uk", "url": feed_server.url("uk.xml"),
+                                      "interval": "10m"}])
+    poll(settings, worker_pool)
+    assert timedelta(minutes=108) <= next_delay(settings) <= timedelta(minutes=132)

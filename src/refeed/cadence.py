@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from itertools import pairwise
 
 JITTER = 0.1  # +-10 % of the delay
 
@@ -46,7 +47,8 @@ def next_due(
         delay = cadence.interval
     if hint is not None:
         delay = max(delay, hint)
-    delay = min(max(delay, cadence.min_interval), max(cadence.max_interval, cadence.max_backoff))
+    ceiling = cadence.max_backoff if failures > 0 else cadence.max_interval
+    delay = min(max(delay, cadence.min_interval), max(ceiling, cadence.min_interval))
     return now + delay * (1 + _jitter(f"{jitter_key}:{failures}"))
 
 
@@ -91,3 +93,35 @@ def _until(date: str | None, now: datetime) -> timedelta | None:
         moment = moment.replace(tzinfo=UTC)
     delay = moment - now
     return delay if delay > timedelta(0) else None
+
+
+SY_PERIODS = {
+    "hourly": timedelta(hours=1), "daily": timedelta(days=1), "weekly": timedelta(weeks=1),
+    "monthly": timedelta(days=30), "yearly": timedelta(days=365),
+}
+ACTIVITY_SAMPLE = 10
+ACTIVITY_SHARE = 4  # poll about four times per typical gap between two entries
+
+
+def feed_hint(feed: Mapping[str, object]) -> timedelta | None:
+    """How often the feed says it changes: RSS ``<ttl>`` (minutes), or
+    ``sy:updatePeriod`` / ``sy:updateFrequency``; the longer of the two."""
+    hints = []
+    ttl = str(feed.get("ttl") or "").strip()
+    if ttl.isdigit() and int(ttl) > 0:
+        hints.append(timedelta(minutes=int(ttl)))
+    period = SY_PERIODS.get(str(feed.get("sy_updateperiod") or "").strip().lower())
+    frequency = str(feed.get("sy_updatefrequency") or "1").strip()
+    if period is not None and frequency.isdigit() and int(frequency) > 0:
+        hints.append(period / int(frequency))
+    return max(hints, default=None)
+
+
+def activity_interval(published: list[datetime]) -> timedelta | None:
+    """An interval suited to how often a source publishes, from its entries' dates: a
+    quarter of the median gap between its latest entries (``None`` with too few)."""
+    latest = sorted(published, reverse=True)[:ACTIVITY_SAMPLE]
+    gaps = sorted(newer - older for newer, older in pairwise(latest))
+    if len(gaps) < 2:
+        return None
+    return gaps[len(gaps) // 2] / ACTIVITY_SHARE

@@ -125,6 +125,7 @@ class ProcessedFeed:
     entries: tuple[Entry, ...] = ()
     warning: str | None = None
     error: ErrorInfo | None = None
+    feed: Mapping[str, Any] = field(default_factory=dict)  # feed-level ttl/sy:update hints
 
 
 @dataclass(frozen=True)

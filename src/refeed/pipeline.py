@@ -21,7 +21,13 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import UTC, datetime
 
-from refeed.cadence import cache_lifetime, next_due, retry_after
+from refeed.cadence import (
+    activity_interval,
+    cache_lifetime,
+    feed_hint,
+    next_due,
+    retry_after,
+)
 from refeed.config import Settings, SourceConfig
 from refeed.errors import ParseError
 from refeed.fetch import Fetcher
@@ -51,6 +57,7 @@ from refeed.select import define_outputs, select_entries, tag_slugs_in, tag_usag
 from refeed.store import Store
 
 Clock = Callable[[], datetime]
+FEED_HINTS = ("ttl", "sy_updateperiod", "sy_updatefrequency")
 REDIRECT_GRACE = 3  # polls in a row a permanent redirect must be seen before it is followed
 OnResult = Callable[[PollResult], None]
 
@@ -76,7 +83,8 @@ def process_document(
         return ProcessedFeed(error=ErrorInfo.from_exception(error))
     taxonomy, policy = rules
     entries = normalize_feed(parsed, source, taxonomy, now, policy)
-    return ProcessedFeed(tuple(entries), parsed.warning)
+    hints = {key: str(parsed.feed[key]) for key in FEED_HINTS if parsed.feed.get(key)}
+    return ProcessedFeed(tuple(entries), parsed.warning, feed=hints)
 
 
 def make_worker_pool(policy: LanguagePolicy = NO_DETECTION) -> ProcessPoolExecutor:
@@ -138,8 +146,13 @@ async def poll_source(
     now = clock()
     error = fetched.error or (processed.error if processed else None)
     failures = store.failures(source.id) + 1 if error else 0
-    hint = (retry_after(fetched.hints.get("retry-after"), now) if error
-            else cache_lifetime(fetched.hints, now))
+    if error:
+        hint = retry_after(fetched.hints.get("retry-after"), now)
+    else:  # the longest of: the server's cache lifetime, the feed's own hint, its pace
+        candidates = [cache_lifetime(fetched.hints, now),
+                      feed_hint(processed.feed) if processed else None,
+                      activity_interval(_publication_times(store, source.id, processed))]
+        hint = max((c for c in candidates if c is not None), default=None)
     due = next_due(now, settings.cadence(source), failures=failures, hint=hint,
                    jitter_key=source.id)
     counts = store.record_poll(
@@ -155,6 +168,14 @@ async def poll_source(
         error=error,
         warning=processed.warning if processed else None,
     )
+
+
+def _publication_times(
+    store: Store, source_id: str, processed: ProcessedFeed | None
+) -> list[datetime]:
+    """When the source published: its stored entries and the ones just fetched."""
+    fresh = [entry.published for entry in processed.entries if entry.dated] if processed else []
+    return sorted({*store.recent_published(source_id), *fresh}, reverse=True)
 
 
 async def _process(

@@ -281,6 +281,14 @@ class Store:
             return None
         return str(row["moved_to"])
 
+    def recent_published(self, source_id: str, count: int = 10) -> list[datetime]:
+        """When the source's latest ``count`` dated entries were published."""
+        rows = self.db.execute(
+            "SELECT published FROM entries WHERE source_id = ? AND dated "
+            "ORDER BY published DESC LIMIT ?", [source_id, count],
+        ).fetchall()
+        return [from_iso(row[0]) for row in rows]
+
     def failures(self, source_id: str) -> int:
         """How many polls of ``source_id`` in a row have failed."""
         row = self._source_row(source_id)
