@@ -43,6 +43,7 @@ class Request:
 
     path: str
     headers: Mapping[str, str]
+    body: bytes = b""
 
 
 class FeedServer:
@@ -93,7 +94,7 @@ class FeedServer:
         return [request for request in self.requests if request.path == "/" + path.lstrip("/")]
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        self.requests.append(Request(request.path, dict(request.headers)))
+        self.requests.append(Request(request.path, dict(request.headers), await request.read()))
         route = self.routes.get(request.path)
         if route is None:
             return web.Response(status=404, text="not found")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from click.testing import CliRunner, Result
@@ -218,3 +219,34 @@ def test_prune_reports_and_republishes(config: Path) -> None:
     assert result.exit_code == 0
     assert result.output.splitlines()[0] == "0 entries pruned"
     assert result.output.splitlines()[1].startswith("published to ")
+
+
+def test_websub_hub_is_announced_and_pinged(
+    config: Path, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    hub = feed_server.serve("hub", b"", status=204)
+    config.write_text(config.read_text(encoding="utf-8") + f"publish: {{websub_hub: '{hub}'}}\n",
+                      encoding="utf-8")
+    assert run(config, "poll").exit_code == 0
+    pings = {parse_qs(request.body.decode())["hub.url"][0]
+             for request in feed_server.requests_to("hub")}
+    assert "http://localhost:8080/tag/putin/uk.atom" in pings
+    assert "http://localhost:8080/lang/en.json" in pings
+    assert not any(ping.endswith((".html", ".opml")) for ping in pings)
+    feeds = tmp_path / "feeds"
+    assert f'<link href="{hub}" rel="hub"/>' in (feeds / "all.atom").read_text()
+    assert f'<atom:link href="{hub}" rel="hub"/>' in (feeds / "all.rss").read_text()
+    assert json.loads((feeds / "all.json").read_text())["hubs"] == [
+        {"type": "WebSub", "url": hub}]
+    # nothing changed: nothing to announce
+    before = len(feed_server.requests_to("hub"))
+    assert run(config, "publish").exit_code == 0
+    assert len(feed_server.requests_to("hub")) == before
+
+
+def test_a_failing_hub_does_not_fail_the_publish(config: Path) -> None:
+    config.write_text(config.read_text(encoding="utf-8")
+                      + "publish: {websub_hub: 'http://127.0.0.1:9/hub'}\n", encoding="utf-8")
+    result = run(config, "poll")
+    assert result.exit_code == 0
+    assert "WebSub ping failed" in result.stderr

@@ -21,7 +21,7 @@ from refeed.errors import ConfigError, RefeedError
 from refeed.model import PollResult
 from refeed.normalize import canonical_tag
 from refeed.opml import export_opml, import_opml, read_opml
-from refeed.pipeline import poll_all, publish_all, utc_now
+from refeed.pipeline import notify_hub, poll_all, publish_all, utc_now
 from refeed.publish import PublishReport
 from refeed.scheduler import run_daemon
 from refeed.select import define_outputs
@@ -104,6 +104,7 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], strict: bool) -> None:
         with _progress(count) as advance:
             results = asyncio.run(poll_all(settings, store, chosen, on_result=advance))
         report = publish_all(settings, store)
+    _notify_hub(settings, report)
     width = max((len(result.source_id) for result in results), default=0)
     for result in results:
         click.echo(format_poll_line(result, width))
@@ -120,7 +121,13 @@ def publish(ctx: click.Context) -> None:
     settings = _settings(ctx)
     with _open_store(settings) as store:
         report = publish_all(settings, store)
+    _notify_hub(settings, report)
     click.echo(format_publish_report(report, settings))
+
+
+def _notify_hub(settings: Settings, report: PublishReport) -> None:
+    for problem in asyncio.run(notify_hub(settings, report)):
+        click.echo(f"refeed: WebSub ping failed: {problem}", err=True)
 
 
 @cli.command()

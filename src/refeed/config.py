@@ -210,12 +210,20 @@ class NamedFeedConfig(Section):
 class PublishConfig(Section):
     """``publish:`` — which outputs exist and in which formats."""
 
+    @field_validator("websub_hub")
+    @classmethod
+    def _hub_is_http(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
     formats: tuple[Literal["atom", "rss", "json"], ...] = ("atom", "rss", "json")
     limit: int = Field(50, ge=1, le=10_000)
     per_tag: bool = True
     per_language: bool = True
     per_tag_language: bool = True
     tag_min_entries: int = Field(5, ge=1)
+    websub_hub: str | None = None
     feeds: tuple[NamedFeedConfig, ...] = ()
 
 

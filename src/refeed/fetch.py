@@ -20,6 +20,7 @@ import ipaddress
 import socket
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import unquote, urljoin, urlsplit
@@ -224,3 +225,21 @@ def _describe(error: BaseException) -> str:
     text = str(error).strip()
     name = type(error).__name__
     return f"{name}: {text}" if text else name
+
+
+async def ping_hub(hub: str, topics: Sequence[str], timeout: float = 30.0) -> list[str]:
+    """Tell a WebSub hub that ``topics`` (feed URLs) changed; returns the problems, one
+    line each (a hub that is down must not fail a publish)."""
+    problems: list[str] = []
+    client_timeout = aiohttp.ClientTimeout(total=timeout)
+    async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT},
+                                     timeout=client_timeout, trust_env=False) as session:
+        for topic in topics:
+            try:
+                async with session.post(hub, data={"hub.mode": "publish", "hub.url": topic},
+                                        allow_redirects=False) as response:
+                    if response.status >= 300:
+                        problems.append(f"{topic}: hub answered HTTP {response.status}")
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                problems.append(f"{topic}: {_describe(error)}")
+    return problems

@@ -30,7 +30,7 @@ from refeed.cadence import (
 )
 from refeed.config import Settings, SourceConfig
 from refeed.errors import ParseError
-from refeed.fetch import Fetcher
+from refeed.fetch import Fetcher, ping_hub
 from refeed.language import NO_DETECTION, LanguagePolicy, preload
 from refeed.model import (
     Entry,
@@ -57,6 +57,7 @@ from refeed.select import define_outputs, select_entries, tag_slugs_in, tag_usag
 from refeed.store import Store
 
 Clock = Callable[[], datetime]
+FEED_FORMATS = frozenset({"atom", "rss", "json"})
 FEED_HINTS = ("ttl", "sy_updateperiod", "sy_updatefrequency")
 REDIRECT_GRACE = 3  # polls in a row a permanent redirect must be seen before it is followed
 OnResult = Callable[[PollResult], None]
@@ -212,6 +213,16 @@ def publish_all(settings: Settings, store: Store) -> PublishReport:
     return write_outputs(settings.output_dir, files)
 
 
+async def notify_hub(settings: Settings, report: PublishReport) -> list[str]:
+    """Ping the WebSub hub (if configured) for every feed file the publish changed."""
+    hub = settings.publish.websub_hub
+    feeds = [path for path in report.written if path.rsplit(".", 1)[-1] in FEED_FORMATS]
+    if hub is None or not feeds:
+        return []
+    topics = [settings.site.base_url + path for path in feeds]
+    return await ping_hub(hub, topics, settings.polling.timeout.total_seconds())
+
+
 def retag_timeline(settings: Settings, store: Store) -> int:
     """Recompute stored entries' tags when the ``tags:`` table or a source's tags changed
     since they were stored (new aliases and rules apply to old entries too)."""
@@ -240,7 +251,7 @@ def build_site(
     listings: list[Listing] = []
     for output in define_outputs(settings, tag_usage(timeline), tag_slugs_in(published)):
         entries = select_entries(output, timeline)
-        info = FeedInfo(output, site.base_url, site.title, sources)
+        info = FeedInfo(output, site.base_url, site.title, sources, settings.publish.websub_hub)
         for fmt in formats:
             files[f"{output.path}.{fmt}"] = render_feed(fmt, info, entries)
         listings.append(Listing(output, len(entries), feed_updated(entries) if entries else None))

@@ -59,6 +59,7 @@ class FeedInfo:
     base_url: str
     site_title: str
     sources: Mapping[str, SourceInfo]
+    hub: str | None = None  # a WebSub hub that subscribers may use
 
     def url(self, fmt: str) -> str:
         """The absolute URL of this output in format ``fmt``."""
@@ -94,8 +95,23 @@ def render_feed(fmt: str, info: FeedInfo, entries: Sequence[Entry]) -> bytes:
         return render_json_feed(info, entries)
     generator = _feed_generator(info, entries, fmt)
     if fmt == "rss":
-        return bytes(generator.rss_str(pretty=True))
+        return _add_rss_hub(bytes(generator.rss_str(pretty=True)), info.hub)
     return _fix_atom_entries(bytes(generator.atom_str(pretty=True)), entries, info)
+
+
+def _add_rss_hub(document: bytes, hub: str | None) -> bytes:
+    """feedgen's RSS writes only the self ``atom:link``: add the WebSub hub's."""
+    if hub is None:
+        return document
+    root = etree.fromstring(document, _SAFE_XML)
+    channel = root.find("channel")
+    assert channel is not None
+    self_link = channel.find(f"{ATOM}link")
+    hub_link = etree.Element(f"{ATOM}link", {"href": hub, "rel": "hub"})
+    position = list(channel).index(self_link) + 1 if self_link is not None else 0
+    channel.insert(position, hub_link)
+    etree.indent(root)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
 def _feed_generator(info: FeedInfo, entries: Sequence[Entry], fmt: str) -> FeedGenerator:
@@ -106,6 +122,8 @@ def _feed_generator(info: FeedInfo, entries: Sequence[Entry], fmt: str) -> FeedG
     generator.author({"name": info.site_title})
     # self first: feedgen's RSS channel <link> is the last link added, which must be the site
     generator.link(href=info.url(fmt), rel="self", type=MEDIA_TYPES[fmt])
+    if info.hub and fmt == "atom":
+        generator.link(href=info.hub, rel="hub")
     generator.link(href=info.base_url, rel="alternate", type="text/html")
     generator.generator("refeed", __version__, PROJECT_URL)
     if info.language:
@@ -200,6 +218,8 @@ def render_json_feed(info: FeedInfo, entries: Sequence[Entry]) -> bytes:
         "description": _subtitle(info),
         "authors": [{"name": info.site_title}],
     }
+    if info.hub:
+        document["hubs"] = [{"type": "WebSub", "url": info.hub}]
     if info.language:
         document["language"] = info.language
     document["items"] = [_json_item(entry, info) for entry in entries]

@@ -34,7 +34,7 @@ from refeed.config import Settings, load_settings
 from refeed.errors import ConfigError, RefeedError
 from refeed.fetch import Fetcher
 from refeed.metrics import Metrics
-from refeed.pipeline import make_worker_pool, poll_source, publish_all, utc_now
+from refeed.pipeline import make_worker_pool, notify_hub, poll_source, publish_all, utc_now
 from refeed.server import SERVED_KEY, make_app
 from refeed.store import Store, from_iso
 
@@ -172,6 +172,8 @@ class Daemon:
         started = time.monotonic()
         report = publish_all(self.settings, self.store)
         self.metrics.record_publish(report, time.monotonic() - started)
+        for problem in await notify_hub(self.settings, report):
+            log.warning("event=websub-failed problem=%r", problem)
         log.info("event=publish written=%d unchanged=%d removed=%d", len(report.written),
                  report.unchanged, len(report.removed))
 
