@@ -210,3 +210,15 @@ def test_retention_prunes_by_first_seen_and_leaves_tombstones(store: Store) -> N
     assert record(store, fetched(), old, young) == StoreCounts(unchanged=2)
     assert {row["key"] for row in store.entries(EntryQuery())} == {"young"}
     assert store.prune(NOW, timedelta(days=180)) == 0
+
+
+def test_retention_keeps_at_most_max_entries_per_source(store: Store) -> None:
+    for day in range(5):
+        entry = make_entry(key=f"k{day}", canonical_url=f"https://x.example/{day}",
+                           content_hash=str(day))
+        store.record_poll(fetched(), ProcessedFeed((entry,)), now=NOW - timedelta(days=5 - day),
+                          next_due=NOW, policy=POLICY)
+    record(store, fetched("b"), make_entry(source_id="b", key="b1", canonical_url=None,
+                                           content_hash="b"))
+    assert store.prune(NOW, timedelta(days=180), {"a": 2}) == 3
+    assert sorted(row["key"] for row in store.entries(EntryQuery())) == ["b1", "k3", "k4"]

@@ -131,17 +131,18 @@ def _notify_hub(settings: Settings, report: PublishReport) -> None:
 
 
 @cli.command()
-@click.option("--log-level", default="INFO", show_default=True,
+@click.option("--log-level", help="Override logging.level (DEBUG, INFO, WARNING, ERROR).",
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 @click.pass_context
-def run(ctx: click.Context, log_level: str) -> None:
+def run(ctx: click.Context, log_level: str | None) -> None:
     """The daemon: poll on schedule, publish, serve; SIGHUP reloads, SIGTERM stops."""
+    settings = _settings(ctx)
     logging.basicConfig(
-        level=log_level.upper(), stream=sys.stderr,
+        level=(log_level or settings.logging.level).upper(), stream=sys.stderr,
         format="%(asctime)s level=%(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S%z",
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    run_daemon(ctx.obj, _settings(ctx))
+    run_daemon(ctx.obj, settings)
 
 
 @cli.command()
@@ -168,7 +169,7 @@ def prune(ctx: click.Context) -> None:
     """Apply retention now: drop entries stored longer than retention.max_age, republish."""
     settings = _settings(ctx)
     with _open_store(settings) as store:
-        removed = store.prune(utc_now(), settings.retention.max_age)
+        removed = store.prune(utc_now(), settings.retention.max_age, settings.max_entries())
         report = publish_all(settings, store)
     click.echo(f"{removed} {'entry' if removed == 1 else 'entries'} pruned")
     click.echo(format_publish_report(report, settings))

@@ -163,7 +163,7 @@ class SourceConfig(Section):
     tags: tuple[Label, ...] = ()
     interval: Duration | None = None
     dedup: bool = True
-
+    max_entries: int | None = Field(None, ge=1)  # retention: keep at most this many
     @field_validator("url")
     @classmethod
     def _local_path_relative_to_config(cls, value: str, info: ValidationInfo) -> str:
@@ -249,6 +249,12 @@ class RetentionConfig(Section):
     max_age: Duration = timedelta(days=180)
 
 
+class LoggingConfig(Section):
+    """``logging:`` — what ``refeed run`` logs (``--log-level`` overrides)."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 RESERVED_OUTPUT_IDS = frozenset({"all", "index", "outputs", "lang", "tag"})
 
 
@@ -268,6 +274,7 @@ class Settings(Section):
     dedup: DedupConfig = DedupConfig()
     publish: PublishConfig = PublishConfig()
     retention: RetentionConfig = RetentionConfig()
+    logging: LoggingConfig = LoggingConfig()
 
     @field_validator("database", "output_dir")
     @classmethod
@@ -278,6 +285,10 @@ class Settings(Section):
     def source_interval(self, source: SourceConfig) -> timedelta:
         """The polling interval of ``source``: its own, else the global one."""
         return source.interval or self.polling.interval
+
+    def max_entries(self) -> dict[str, int]:
+        """Sources that keep at most so many entries (retention)."""
+        return {s.id: s.max_entries for s in self.sources if s.max_entries is not None}
 
     def cadence(self, source: SourceConfig) -> Cadence:
         """The polling bounds of ``source``."""

@@ -178,7 +178,8 @@ class Daemon:
                  report.unchanged, len(report.removed))
 
     async def _prune(self) -> None:
-        removed = self.store.prune(utc_now(), self.settings.retention.max_age)
+        settings = self.settings
+        removed = self.store.prune(utc_now(), settings.retention.max_age, settings.max_entries())
         log.info("event=retention pruned=%d", removed)
         if removed:
             await self._publish()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -366,26 +366,34 @@ class Store:
         ).fetchall()
         return bool(rows)
 
-    def prune(self, now: datetime, max_age: timedelta) -> int:
-        """Remove entries first stored more than ``max_age`` before ``now`` (with the
-        copies of removed originals), leaving tombstones; returns how many went."""
-        cutoff = iso(now - max_age)
+    def prune(
+        self, now: datetime, max_age: timedelta, max_entries: Mapping[str, int] | None = None
+    ) -> int:
+        """Remove entries first stored more than ``max_age`` before ``now``, and a source's
+        oldest beyond its ``max_entries``, with the copies of removed originals; leaves
+        tombstones; returns how many went."""
+        old = "SELECT id FROM entries WHERE first_seen < ?"
+        params: list[Any] = [iso(now - max_age)]
+        for source_id, limit in (max_entries or {}).items():
+            old += (" UNION SELECT id FROM entries WHERE source_id = ? AND id NOT IN (SELECT id "
+                    "FROM entries WHERE source_id = ? ORDER BY first_seen DESC, id DESC LIMIT ?)")
+            params += [source_id, source_id, limit]
         with self._transaction("prune old entries"):
-            doomed = (
-                "first_seen < ? OR duplicate_of IN (SELECT id FROM entries WHERE first_seen < ?)"
-            )
+            self.db.execute(f"CREATE TEMP TABLE doomed AS {old}", params)
+            self.db.execute("INSERT INTO doomed SELECT id FROM entries "
+                            "WHERE duplicate_of IN (SELECT id FROM doomed)")
             self.db.execute(
                 "INSERT OR IGNORE INTO tombstones (source_id, key, pruned_at) "
-                f"SELECT source_id, key, ? FROM entries WHERE {doomed}",
-                [iso(now), cutoff, cutoff],
+                "SELECT source_id, key, ? FROM entries WHERE id IN (SELECT id FROM doomed)",
+                [iso(now)],
             )
-            cursor = self.db.execute(
-                f"DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE {doomed}) "
-                "AND duplicate_of IS NOT NULL", [cutoff, cutoff],
-            )
-            removed = cursor.rowcount
-            cursor = self.db.execute("DELETE FROM entries WHERE first_seen < ?", [cutoff])
-        return removed + cursor.rowcount
+            copies = self.db.execute(
+                "DELETE FROM entries WHERE id IN (SELECT id FROM doomed) "
+                "AND duplicate_of IS NOT NULL").rowcount
+            originals = self.db.execute(
+                "DELETE FROM entries WHERE id IN (SELECT id FROM doomed)").rowcount
+            self.db.execute("DROP TABLE doomed")
+        return copies + originals
 
     def _stored(self, entry: Entry) -> StoredEntry | None:
         rows = self._stored_entries("source_id = ? AND key = ?", [entry.source_id, entry.key])
