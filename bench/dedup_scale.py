@@ -21,7 +21,8 @@ from pathlib import Path
 from refeed.config import SourceConfig
 from refeed.dedup import DedupPolicy, band_keys, fingerprint, signature
 from refeed.model import Entry, FetchResult, ProcessedFeed
-from refeed.store import Store, iso, pack_signature
+from refeed.schema import iso, pack_signature
+from refeed.store import Store
 
 VOCABULARY = [  # letters only: digits would trip the title-number rule
     "".join(chr(ord("a") + (index // 26**power) % 26) for power in range(3))

@@ -20,7 +20,8 @@ from refeed.model import (
     StoreCounts,
     Validators,
 )
-from refeed.store import EntryQuery, Store, migrations
+from refeed.schema import migrations
+from refeed.store import EntryQuery, Store
 from tests.test_dedup import make_entry
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

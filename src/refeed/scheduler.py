@@ -35,8 +35,9 @@ from refeed.errors import ConfigError, RefeedError
 from refeed.fetch import Fetcher
 from refeed.metrics import Metrics
 from refeed.pipeline import make_worker_pool, notify_hub, poll_source, publish_all, utc_now
+from refeed.schema import from_iso
 from refeed.server import SERVED_KEY, make_app
-from refeed.store import Store, from_iso
+from refeed.store import Store
 
 log = logging.getLogger("refeed")
 PUBLISH_DELAY = timedelta(seconds=2)

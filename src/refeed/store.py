@@ -1,4 +1,5 @@
-"""The SQLite timeline (sqlite-utils): schema and migrations, per-source state, entries.
+"""The SQLite timeline (sqlite-utils): per-source state, entries, queries (the schema and
+its migrations are in :mod:`refeed.schema`).
 
 One source's poll is one transaction: its entries *and* its new HTTP validators commit
 together, so a crash (kill -9, full disk) never leaves an ETag that hides entries we did
@@ -10,16 +11,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from sqlite_utils import Migrations
 
 from refeed.config import SourceConfig
 from refeed.dedup import DedupPolicy, band_keys, decide, entry_revision
@@ -35,163 +34,10 @@ from refeed.model import (
     Validators,
 )
 from refeed.normalize import unique_tags
+from refeed.schema import from_iso, iso, migrations, pack_signature, unpack_signature
 from refeed.text import tag_fold
 
-SCHEMA_V1 = """
--- One row per configured source: its HTTP validators and the outcome of the last poll.
-CREATE TABLE sources (
-    id            TEXT PRIMARY KEY,
-    url           TEXT NOT NULL,
-    etag          TEXT,             -- validators for the next conditional GET
-    last_modified TEXT,
-    last_fetch    TEXT,             -- ISO 8601 UTC of the last attempt
-    last_success  TEXT,             -- ... of the last attempt that was not a failure
-    ok            INTEGER,          -- 1 when the last attempt succeeded (200 or 304)
-    http_status   INTEGER,
-    error_kind    TEXT,             -- exception class of the last failure
-    error         TEXT,             -- its message
-    warning       TEXT,             -- a feed parsed despite problems (bozo)
-    final_url     TEXT,             -- after redirects
-    bytes         INTEGER,
-    elapsed       REAL,             -- seconds
-    failures      INTEGER NOT NULL DEFAULT 0,  -- consecutive failed attempts
-    next_due      TEXT
-);
-
--- The timeline. Duplicates of another source's entry stay here (so re-polling does not
--- bring them back as new) with duplicate_of pointing at the first-seen original.
-CREATE TABLE entries (
-    id            INTEGER PRIMARY KEY,
-    source_id     TEXT NOT NULL REFERENCES sources(id),
-    key           TEXT NOT NULL,    -- guid, else link, else a content hash
-    guid          TEXT,
-    link          TEXT,
-    canonical_url TEXT,
-    title         TEXT NOT NULL,
-    summary       TEXT NOT NULL,    -- sanitized HTML
-    content       TEXT NOT NULL,    -- sanitized HTML
-    authors       TEXT NOT NULL,    -- JSON array of names
-    published     TEXT NOT NULL,    -- ISO 8601 UTC
-    updated       TEXT NOT NULL,
-    dated         INTEGER NOT NULL, -- 0 when the feed gave no date (published = first seen)
-    language      TEXT,
-    enclosures    TEXT NOT NULL,    -- JSON array of {url, type, length}
-    content_hash  TEXT NOT NULL,    -- '' when there is no body text
-    revision      TEXT NOT NULL,    -- hash of the fields whose change is an update
-    duplicate_of  INTEGER REFERENCES entries(id),
-    first_seen    TEXT NOT NULL,
-    last_seen     TEXT NOT NULL,
-    UNIQUE (source_id, key)
-);
-CREATE INDEX entries_published ON entries(published);
-CREATE INDEX entries_canonical_url ON entries(canonical_url) WHERE canonical_url IS NOT NULL;
-CREATE INDEX entries_content_hash ON entries(content_hash) WHERE content_hash != '';
-
--- Canonical tags of each entry; `folded` is the case/Unicode-insensitive form.
-CREATE TABLE entry_tags (
-    entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
-    tag      TEXT NOT NULL,
-    folded   TEXT NOT NULL,
-    PRIMARY KEY (entry_id, folded)
-) WITHOUT ROWID;
-CREATE INDEX entry_tags_folded ON entry_tags(folded, entry_id);
-"""
-
-migrations = Migrations("refeed")
 Tagger = Callable[[Entry], tuple[str, ...]]
-
-
-@migrations()
-def m001_initial_schema(db: sqlite_utils.Database) -> None:
-    """Sources, entries, entry tags, and full-text search on entries."""
-    db.executescript(SCHEMA_V1)
-    db.table("entries").enable_fts(
-        ["title", "summary", "content"],
-        create_triggers=True,
-        tokenize="unicode61 remove_diacritics 2",
-    )
-
-
-SCHEMA_V2 = """
--- The evidence behind each entry's language, and its feed categories before alias
--- mapping (so tags can be recomputed when the tags: table changes).
-ALTER TABLE entries ADD COLUMN declared_language TEXT;
-ALTER TABLE entries ADD COLUMN detected_language TEXT;
-ALTER TABLE entries ADD COLUMN language_confidence REAL;
-ALTER TABLE entries ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';
--- Small facts about the timeline as a whole, e.g. which tag rules its tags follow.
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-
-
-@migrations()
-def m002_language_evidence_and_categories(db: sqlite_utils.Database) -> None:
-    """Language evidence columns, raw categories, and the meta table."""
-    db.executescript(SCHEMA_V2)
-
-
-SCHEMA_V3 = """
--- MinHash signatures (64 x uint32) and their LSH bands: entries sharing a (band, key)
--- are near-duplicate candidates, found through the index, never by scanning.
-ALTER TABLE entries ADD COLUMN signature BLOB;
-ALTER TABLE entries ADD COLUMN shingles INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE entries ADD COLUMN numbers TEXT NOT NULL DEFAULT '[]';  -- JSON, sorted
-CREATE TABLE entry_bands (
-    band     INTEGER NOT NULL,
-    key      INTEGER NOT NULL,
-    entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE
-);
-CREATE INDEX entry_bands_key ON entry_bands(band, key);
-CREATE INDEX entry_bands_entry ON entry_bands(entry_id);
-"""
-
-
-@migrations()
-def m003_near_duplicate_signatures(db: sqlite_utils.Database) -> None:
-    """Signatures and LSH bands for near-duplicate detection."""
-    db.executescript(SCHEMA_V3)
-
-
-SCHEMA_V4 = """
--- Entries removed by retention: a source that still lists them must not bring them back.
-CREATE TABLE tombstones (
-    source_id TEXT NOT NULL,
-    key       TEXT NOT NULL,
-    pruned_at TEXT NOT NULL,
-    PRIMARY KEY (source_id, key)
-) WITHOUT ROWID;
--- Where a source's URL permanently redirects, and for how many polls in a row: after a
--- grace of a few polls refeed fetches the new URL (and status asks to update config).
-ALTER TABLE sources ADD COLUMN moved_to TEXT;
-ALTER TABLE sources ADD COLUMN moved_polls INTEGER NOT NULL DEFAULT 0;
-"""
-
-
-@migrations()
-def m004_retention_tombstones(db: sqlite_utils.Database) -> None:
-    """Tombstones of pruned entries; permanent-redirect tracking of sources."""
-    db.executescript(SCHEMA_V4)
-
-
-def pack_signature(values: Sequence[int]) -> bytes | None:
-    """A signature as a BLOB (``None`` when there is none)."""
-    return array("I", values).tobytes() if values else None
-
-
-def unpack_signature(blob: bytes | None) -> tuple[int, ...]:
-    """Inverse of :func:`pack_signature`."""
-    return tuple(array("I", blob)) if blob else ()
-
-
-def iso(moment: datetime) -> str:
-    """``2026-10-04T05:40:00Z``: sortable as text, always UTC."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def from_iso(text: str) -> datetime:
-    """Inverse of :func:`iso`."""
-    return datetime.fromisoformat(text)
-
 
 @dataclass(frozen=True)
 class EntryQuery:
