@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from refeed.config import SourceConfig
-from refeed.dedup import DedupPolicy, band_keys, fingerprint, signature
+from refeed.dedup import DedupPolicy, band_keys, fingerprint, text_likeness
 from refeed.model import Entry, FetchResult, ProcessedFeed
 from refeed.schema import iso, pack_signature
 from refeed.store import Store
@@ -40,12 +40,14 @@ def sentence(rng: random.Random, length: int = 24) -> str:
 def make_entry(number: int, source: str, text: str, key: str = "") -> Entry:
     """A synthetic entry published ``number`` minutes after START."""
     moment = START + timedelta(minutes=number)
+    likeness = text_likeness(text)
     return Entry(
         source_id=source, key=key or f"{source}-{number}", guid=None,
         link=f"https://{source}.example/{number}", canonical_url=f"https://{source}.example/{number}",
         title=text[:40], summary=text, content="", authors=(), published=moment, updated=moment,
         dated=True, tags=(), language="en", enclosures=(),
-        content_hash=fingerprint(text[:40], text), signature=signature(text),
+        content_hash=fingerprint(text[:40], text), signature=likeness.signature,
+        shingles=likeness.shingles, numbers=likeness.numbers,
     )
 
 
@@ -57,15 +59,15 @@ def fill(store: Store, size: int, rng: random.Random) -> list[str]:
         entry = make_entry(number, f"s{number % 20}", text)
         rows.append((number, entry.source_id, entry.key, entry.link, entry.canonical_url,
                      entry.title, text, iso(entry.published), entry.content_hash,
-                     pack_signature(entry.signature)))
+                     pack_signature(entry.signature), entry.shingles))
         bands += [(band, key, number) for band, key in band_keys(entry.signature)]
     with store.db.atomic():
         store.db.conn.executemany(
             "INSERT INTO entries (id, source_id, key, link, canonical_url, title, summary, "
             "content, authors, published, updated, dated, enclosures, content_hash, revision, "
-            "first_seen, last_seen, signature) VALUES (?, ?, ?, ?, ?, ?, ?, '', '[]', ?, ?, 1, "
-            "'[]', ?, 'r', ?, ?, ?)",
-            [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[7], r[8], r[7], r[7], r[9])
+            "first_seen, last_seen, signature, shingles) VALUES (?, ?, ?, ?, ?, ?, ?, '', '[]', "
+            "?, ?, 1, '[]', ?, 'r', ?, ?, ?, ?)",
+            [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[7], r[8], r[7], r[7], r[9], r[10])
              for r in rows],
         )
         store.db.conn.executemany(

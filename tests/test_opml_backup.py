@@ -90,7 +90,10 @@ def test_real_opml_files_import(tmp_path: Path) -> None:
     assert files
     for opml in files:
         code, output = invoke(config, "import-opml", str(opml))
-        assert code in (0, 2), output
+        assert code == 0, output
+    sources = load_settings(config).sources
+    assert len(sources) > 200
+    assert len({source.id for source in sources}) == len(sources)
 
 
 def test_backup_is_a_consistent_copy(tmp_path: Path) -> None:

@@ -130,10 +130,6 @@ def text_likeness(text: str) -> Likeness:
     return Likeness(tuple(int(value) for value in minhash.hashvalues), len(shingles), numbers)
 
 
-def signature(text: str) -> tuple[int, ...]:
-    """The MinHash signature of ``text``'s word pairs; ``()`` for texts too short."""
-    return text_likeness(text).signature
-
 
 def band_keys(signature_values: Sequence[int]) -> list[tuple[int, int]]:
     """``(band, key)`` pairs under which a signature is indexed: signatures sharing one

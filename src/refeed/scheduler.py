@@ -158,13 +158,12 @@ class Daemon:
             counts.updated, counts.duplicates, result.elapsed,
             f" error={str(result.error)!r}" if result.error else "",
         )
-        states = self.store.source_states()
-        self.metrics.record_poll(result, sum(not row["ok"] for row in states if row["last_fetch"]))
+        self.metrics.record_poll(result, self.store.failing_sources())
+        due = self.store.next_due(source_id)
         if result.http_status == GONE:
             log.warning("event=gone source=%s action=polling-stopped", source_id)
-        else:
-            state = next(row for row in states if row["id"] == source_id)
-            self._schedule(source_id, from_iso(state["next_due"]))
+        elif due is not None:
+            self._schedule(source_id, due)
         if counts.new or counts.updated or counts.duplicates:
             self.scheduler.add_job(self._publish, DateTrigger(run_date=utc_now() + PUBLISH_DELAY),
                                    id="publish", replace_existing=True, max_instances=1)

@@ -135,6 +135,18 @@ class Store:
         ).fetchall()
         return [from_iso(row[0]) for row in rows]
 
+    def next_due(self, source_id: str) -> datetime | None:
+        """When ``source_id`` is due again, as its last poll decided."""
+        row = self._source_row(source_id)
+        return from_iso(row["next_due"]) if row and row["next_due"] else None
+
+    def failing_sources(self) -> int:
+        """How many polled sources failed their last poll."""
+        rows = self.db.execute(
+            "SELECT count(*) FROM sources WHERE last_fetch IS NOT NULL AND NOT ok"
+        ).fetchall()
+        return int(rows[0][0])
+
     def failures(self, source_id: str) -> int:
         """How many polls of ``source_id`` in a row have failed."""
         row = self._source_row(source_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -14,6 +15,7 @@ def clean_text(value: str) -> str:
     return _XML_ILLEGAL.sub("", value)
 
 
+@lru_cache(maxsize=16384)  # the same few tags are compared per entry and per output
 def tag_fold(label: str) -> str:
     """The comparison form of a tag: Unicode-normalized, case-folded, single-spaced."""
     return " ".join(unicodedata.normalize("NFKC", label).casefold().split())
