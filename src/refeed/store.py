@@ -38,6 +38,17 @@ from refeed.schema import from_iso, iso, migrations, pack_signature, unpack_sign
 from refeed.text import tag_fold
 
 Tagger = Callable[[Entry], tuple[str, ...]]
+_ENTRY_COLUMNS = (
+    "source_id", "key", "guid", "link", "canonical_url", "title", "summary", "content",
+    "authors", "published", "updated", "dated", "language", "enclosures", "content_hash",
+    "revision", "last_seen", "declared_language", "detected_language",
+    "language_confidence", "categories", "signature", "shingles", "numbers",
+    "first_seen", "duplicate_of",
+)
+_INSERT_ENTRY = (
+    f"INSERT INTO entries ({', '.join(_ENTRY_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + column for column in _ENTRY_COLUMNS)})"
+)
 
 @dataclass(frozen=True)
 class EntryQuery:
@@ -210,10 +221,10 @@ class Store:
                 tally["unchanged"] += 1  # retention removed it; the feed still lists it
                 continue
             revision = entry_revision(entry)
-            decision = decide(
-                entry, revision, self._stored(entry), self._candidates(entry, policy), policy
-            )
-            self._apply(entry, revision, decision, now)
+            bands = band_keys(entry.signature)
+            candidates = self._candidates(entry, policy, bands)
+            decision = decide(entry, revision, self._stored(entry), candidates, policy)
+            self._apply(entry, revision, decision, now, bands)
             tally[decision.action] += 1
         return StoreCounts(tally["new"], tally["updated"], tally["unchanged"], tally["duplicate"])
 
@@ -257,7 +268,9 @@ class Store:
         rows = self._stored_entries("source_id = ? AND key = ?", [entry.source_id, entry.key])
         return rows[0] if rows else None
 
-    def _candidates(self, entry: Entry, policy: DedupPolicy) -> list[StoredEntry]:
+    def _candidates(
+        self, entry: Entry, policy: DedupPolicy, bands: Sequence[tuple[int, int]]
+    ) -> list[StoredEntry]:
         """Stored entries that might be ``entry``'s story, through indexes only: the same
         canonical URL, the same fingerprint, or a shared signature band in the window."""
         clauses: list[str] = []
@@ -268,8 +281,7 @@ class Store:
         if entry.content_hash:  # the "!= ''" lets SQLite use the partial index
             clauses.append("(content_hash = ? AND content_hash != '')")
             params.append(entry.content_hash)
-        bands = band_keys(entry.signature) if policy.near_duplicates else []
-        if bands:
+        if bands and policy.near_duplicates:
             pairs = " OR ".join("(band = ? AND key = ?)" for _ in bands)
             clauses.append(
                 f"(id IN (SELECT entry_id FROM entry_bands WHERE {pairs}) "
@@ -306,16 +318,22 @@ class Store:
             for row in self.db.query(sql, list(params))
         ]
 
-    def _apply(self, entry: Entry, revision: str, decision: Decision, now: datetime) -> None:
-        entries = self.db.table("entries")
+    def _apply(
+        self, entry: Entry, revision: str, decision: Decision, now: datetime,
+        bands: Sequence[tuple[int, int]],
+    ) -> None:
+        # plain prepared statements: sqlite-utils' insert/update introspect the table on
+        # every call, which cost more than the rest of storing an entry together
         if decision.existing_id is None:  # new, or a copy of a stored story
             row = _entry_row(entry, revision, now)
             row |= {"first_seen": iso(now), "duplicate_of": decision.duplicate_of}
-            entry_id = entries.insert(row).last_pk
-            assert isinstance(entry_id, int)
+            cursor = self.db.execute(_INSERT_ENTRY, row)
+            entry_id = cursor.lastrowid
+            assert entry_id is not None
             self._merge_clusters(decision)
         elif decision.action == "unchanged":
-            entries.update(decision.existing_id, {"last_seen": iso(now)})
+            self.db.execute("UPDATE entries SET last_seen = ? WHERE id = ?",
+                            [iso(now), decision.existing_id])
             return
         else:
             entry_id = decision.existing_id
@@ -323,9 +341,11 @@ class Store:
             if not entry.dated:  # an undated entry keeps its first-seen time as its date
                 del row["published"]
             row["updated"] = iso(now)  # when refeed saw the change
-            entries.update(entry_id, row)
+            assignments = ", ".join(f"{column} = :{column}" for column in row)
+            self.db.execute(f"UPDATE entries SET {assignments} WHERE id = :id",
+                            row | {"id": entry_id})
         self._replace_tags(entry_id, entry.tags)
-        self._replace_bands(entry_id, entry.signature)
+        self._replace_bands(entry_id, bands)
 
     def _merge_clusters(self, decision: Decision) -> None:
         """Fold the clusters an entry bridged into the oldest one."""
@@ -337,17 +357,18 @@ class Store:
                 [decision.duplicate_of, *decision.merge, *decision.merge],
             )
 
-    def _replace_bands(self, entry_id: int, signature_values: Sequence[int]) -> None:
+    def _replace_bands(self, entry_id: int, bands: Sequence[tuple[int, int]]) -> None:
         self.db.execute("DELETE FROM entry_bands WHERE entry_id = ?", [entry_id])
-        self.db.table("entry_bands").insert_all(
-            {"band": band, "key": key, "entry_id": entry_id}
-            for band, key in band_keys(signature_values)
+        self.db.conn.executemany(
+            "INSERT INTO entry_bands (band, key, entry_id) VALUES (?, ?, ?)",
+            [(band, key, entry_id) for band, key in bands],
         )
 
     def _replace_tags(self, entry_id: int, tags: Sequence[str]) -> None:
         self.db.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry_id])
-        self.db.table("entry_tags").insert_all(
-            {"entry_id": entry_id, "tag": tag, "folded": tag_fold(tag)} for tag in tags
+        self.db.conn.executemany(
+            "INSERT INTO entry_tags (entry_id, tag, folded) VALUES (?, ?, ?)",
+            [(entry_id, tag, tag_fold(tag)) for tag in tags],
         )
 
     def source_states(self) -> list[dict[str, Any]]:
