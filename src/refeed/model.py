@@ -68,6 +68,8 @@ class ParsedFeed:
     feed: Mapping[str, Any]
     entries: Sequence[Mapping[str, Any]]
     warning: str | None = None
+    digests: tuple[str, ...] = ()  # every item's digest (see refeed.prescan)
+    skipped: int = 0  # known items cut out before parsing
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,18 @@ class Taxonomy:
 
 
 @dataclass(frozen=True)
+class PollState:
+    """What a poll needs to know of its source's previous polls (one row read)."""
+
+    validators: Validators = Validators()
+    failures: int = 0
+    fetch_url: str | None = None  # a permanent redirect's target, once past its grace
+    body_digest: str | None = None
+    item_digests: frozenset[str] = frozenset()
+    feed_hints: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ProcessedFeed:
     """What the CPU-bound parse + normalize step returns to the event loop."""
 
@@ -126,6 +140,9 @@ class ProcessedFeed:
     warning: str | None = None
     error: ErrorInfo | None = None
     feed: Mapping[str, Any] = field(default_factory=dict)  # feed-level ttl/sy:update hints
+    digests: tuple[str, ...] = ()  # the document's item digests, to skip them next time
+    skipped: int = 0  # known, unchanged items that were not parsed again
+    body_digest: str | None = None  # the document's digest; None: the stored one still holds
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ import io
 import json
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -24,15 +25,22 @@ from feedparser.urls import resolve_relative_uris
 
 from refeed.errors import ParseError
 from refeed.model import ParsedFeed
+from refeed.prescan import prescan
 
 _JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/(?P<number>[0-9.]+)$")
 _COMMENTS_AND_CDATA = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.S)
 
 
 def parse_document(
-    body: bytes, headers: Mapping[str, str], url: str, max_bytes: int
+    body: bytes,
+    headers: Mapping[str, str],
+    url: str,
+    max_bytes: int,
+    known: Collection[str] = (),
+    salt: str = "",
 ) -> ParsedFeed:
-    """Parse ``body`` as served from ``url`` with response ``headers``.
+    """Parse ``body`` as served from ``url`` with response ``headers``; items whose digest
+    (under ``salt``) is in ``known`` are skipped unparsed (see :mod:`refeed.prescan`).
 
     Raises :class:`ParseError` for oversized, empty, entity-declaring, non-feed and
     hopelessly broken documents; a broken feed that still yields entries is returned with
@@ -44,10 +52,13 @@ def parse_document(
         raise ParseError("empty document", url)
     if declares_entities(body):
         raise ParseError("document declares XML entities (<!ENTITY), refused for safety", url)
+    scan = prescan(body, url, known, salt)
     lowered = {name.lower(): value for name, value in headers.items()}
-    if _looks_like_json(body, lowered.get("content-type", "")):
-        return parse_json_feed(body, url)
-    return _parse_xml_feed(body, lowered, url)
+    if _looks_like_json(scan.body, lowered.get("content-type", "")):
+        parsed = parse_json_feed(scan.body, url)
+    else:
+        parsed = _parse_xml_feed(scan.body, lowered, url, scan.skipped)
+    return replace(parsed, digests=scan.digests, skipped=scan.skipped)
 
 
 def declares_entities(body: bytes) -> bool:
@@ -65,7 +76,9 @@ def _looks_like_json(body: bytes, content_type: str) -> bool:
     return start in (b"{", b"[") or ("json" in content_type.lower() and start != b"<")
 
 
-def _parse_xml_feed(body: bytes, headers: dict[str, str], url: str) -> ParsedFeed:
+def _parse_xml_feed(
+    body: bytes, headers: dict[str, str], url: str, skipped: int = 0
+) -> ParsedFeed:
     # a relative Content-Location is relative to the URL the document came from; without a
     # Content-Type feedparser flags every document (bozo), so assume generic XML as a plain
     # static server would
@@ -82,7 +95,7 @@ def _parse_xml_feed(body: bytes, headers: dict[str, str], url: str) -> ParsedFee
         reason = f": {type(problem).__name__}: {problem}" if problem else ""
         raise ParseError(f"not an RSS, Atom or JSON feed{reason}", url)
     entries: Sequence[Mapping[str, Any]] = result.get("entries", [])
-    if problem is not None and not entries:
+    if problem is not None and not entries and not skipped:  # skipped: known items
         raise ParseError(f"broken feed with no entries: {type(problem).__name__}: {problem}", url)
     warning = f"{type(problem).__name__}: {problem}" if problem is not None else None
     return ParsedFeed(result["version"], result.get("feed", {}), entries, warning)

@@ -146,6 +146,23 @@ def m004_retention_tombstones(db: sqlite_utils.Database) -> None:
     db.executescript(SCHEMA_V4)
 
 
+SCHEMA_V5 = """
+-- What the last successful download held, so the next poll parses only what is new: the
+-- whole document's digest (equal: nothing to parse, even without HTTP validators), each
+-- item's digest (JSON array; known items are cut before feedparser runs), and the
+-- feed-level cadence hints (ttl, sy:updatePeriod) for polls that skip parsing.
+ALTER TABLE sources ADD COLUMN body_digest TEXT;
+ALTER TABLE sources ADD COLUMN item_digests TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE sources ADD COLUMN feed_hints TEXT NOT NULL DEFAULT '{}';
+"""
+
+
+@migrations()
+def m005_document_digests(db: sqlite_utils.Database) -> None:
+    """Document and item digests and feed hints of each source's last download."""
+    db.executescript(SCHEMA_V5)
+
+
 def pack_signature(values: Sequence[int]) -> bytes | None:
     """A signature as a BLOB (``None`` when there is none)."""
     return array("I", values).tobytes() if values else None

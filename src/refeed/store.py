@@ -28,6 +28,7 @@ from refeed.model import (
     Enclosure,
     Entry,
     FetchResult,
+    PollState,
     ProcessedFeed,
     StoreCounts,
     StoredEntry,
@@ -103,7 +104,8 @@ class Store:
                 elif row["url"] != source.url:
                     self.db.table("sources").update(source.id, {
                         "url": source.url, "etag": None, "last_modified": None,
-                        "moved_to": None, "moved_polls": 0,
+                        "moved_to": None, "moved_polls": 0, "body_digest": None,
+                        "item_digests": "[]",
                     })
 
     def _source_row(self, source_id: str) -> dict[str, Any] | None:
@@ -130,13 +132,21 @@ class Store:
             return {}  # fetched at the new address, or no answer: nothing learned
         return {"moved_to": None, "moved_polls": 0}
 
-    def fetch_url(self, source_id: str, grace: int) -> str | None:
-        """The URL to fetch instead of the configured one, once the source has redirected
-        permanently to it for ``grace`` polls in a row."""
+    def poll_state(self, source_id: str, grace: int) -> PollState:
+        """What the next poll of ``source_id`` needs from the previous ones; the fetch URL
+        is the permanent redirect's target once seen ``grace`` polls in a row."""
         row = self._source_row(source_id)
-        if row is None or row["moved_to"] is None or row["moved_polls"] < grace:
-            return None
-        return str(row["moved_to"])
+        if row is None:
+            return PollState()
+        moved = row["moved_to"] if row["moved_to"] and row["moved_polls"] >= grace else None
+        return PollState(
+            validators=Validators(row["etag"], row["last_modified"]),
+            failures=int(row["failures"]),
+            fetch_url=moved,
+            body_digest=row["body_digest"],
+            item_digests=frozenset(json.loads(row["item_digests"])),
+            feed_hints=json.loads(row["feed_hints"]),
+        )
 
     def recent_published(self, source_id: str, count: int = 10) -> list[datetime]:
         """When the source's latest ``count`` dated entries were published."""
@@ -158,17 +168,9 @@ class Store:
         ).fetchall()
         return int(rows[0][0])
 
-    def failures(self, source_id: str) -> int:
-        """How many polls of ``source_id`` in a row have failed."""
-        row = self._source_row(source_id)
-        return int(row["failures"]) if row else 0
-
     def validators(self, source_id: str) -> Validators:
         """The ETag and Last-Modified to send with the next request for ``source_id``."""
-        row = self._source_row(source_id)
-        if row is None:
-            return Validators()
-        return Validators(row["etag"], row["last_modified"])
+        return self.poll_state(source_id, 0).validators
 
     def record_poll(
         self,
@@ -185,6 +187,7 @@ class Store:
             counts = StoreCounts()
             if processed is not None and error is None:
                 counts = self._store_entries(processed.entries, now, policy)
+                counts = replace(counts, unchanged=counts.unchanged + processed.skipped)
             state: dict[str, Any] = {
                 "last_fetch": iso(now),
                 "ok": error is None,
@@ -200,6 +203,12 @@ class Store:
             state |= self._moved_state(fetched)
             if error is None:
                 state |= {"last_success": iso(now), "failures": 0}
+                if processed is not None and processed.body_digest is not None:
+                    state |= {
+                        "body_digest": processed.body_digest,
+                        "item_digests": json.dumps(processed.digests),
+                        "feed_hints": json.dumps(dict(processed.feed)),
+                    }
                 if not fetched.not_modified:
                     state |= {
                         "etag": fetched.validators.etag,
