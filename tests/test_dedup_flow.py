@@ -32,7 +32,7 @@ def site_files(settings: Any) -> dict[str, bytes]:
     """Every output of the stored timeline."""
     store = Store.open(settings.database)
     try:
-        return build_site(settings, store.timeline())
+        return build_site(settings, store)
     finally:
         store.close()
 

@@ -18,9 +18,9 @@ from refeed.config import Settings, load_settings
 from refeed.errors import ConfigError
 from refeed.model import Entry
 from refeed.pipeline import build_site
-from refeed.publish import MANIFEST, published_paths, write_outputs
+from refeed.publish import MANIFEST, Manifest, published_paths, read_manifest, write_outputs
 from refeed.render import entry_uid
-from refeed.select import define_outputs, tag_usage
+from refeed.select import EntryList, define_outputs, tag_usage
 from tests.test_dedup import NOON, make_entry
 from tests.test_select import make_settings
 
@@ -70,8 +70,23 @@ def test_writes_every_file_and_a_manifest(tmp_path: Path) -> None:
     assert sorted(report.written) == sorted(files)
     assert (report.unchanged, report.removed) == (0, ())
     written = folder_files(out)
-    assert json.loads(written.pop(MANIFEST)) == sorted(files)
+    assert json.loads(written.pop(MANIFEST)) == {"files": sorted(files), "fingerprints": {}}
     assert written == files
+
+
+def test_kept_files_stay_and_the_old_manifest_format_is_read(tmp_path: Path) -> None:
+    out = tmp_path / "feeds"
+    out.mkdir()
+    (out / "all.atom").write_bytes(b"A")
+    (out / "old.atom").write_bytes(b"O")
+    (out / MANIFEST).write_text(json.dumps(["all.atom", "old.atom"]))  # before fingerprints
+    assert read_manifest(out) == Manifest(frozenset({"all.atom", "old.atom"}))
+    report = write_outputs(out, {"index.html": b"I"}, kept=["all.atom"],
+                           fingerprints={"all": "f1"})
+    assert (report.written, report.unchanged, report.removed) == (("index.html",), 1,
+                                                                  ("old.atom",))
+    assert (out / "all.atom").read_bytes() == b"A"
+    assert read_manifest(out) == Manifest(frozenset({"all.atom", "index.html"}), {"all": "f1"})
 
 
 def test_no_temporary_files_are_left_behind(tmp_path: Path) -> None:
@@ -150,7 +165,7 @@ def test_other_files_in_the_folder_are_never_touched(tmp_path: Path) -> None:
     write_outputs(tmp_path, {"all.atom": b"2"})
     write_outputs(tmp_path, {})
     remaining = folder_files(tmp_path)
-    assert json.loads(remaining.pop(MANIFEST)) == []
+    assert json.loads(remaining.pop(MANIFEST)) == {"files": [], "fingerprints": {}}
     assert remaining == foreign
     assert {path: mtime for path, mtime in mtimes(tmp_path).items() if path in foreign} == (
         dict.fromkeys(foreign, OLD))
@@ -187,7 +202,7 @@ def test_a_damaged_manifest_is_not_fatal(tmp_path: Path, manifest: bytes) -> Non
     (tmp_path / MANIFEST).write_bytes(manifest)
     report = write_outputs(tmp_path, {"all.atom": b"1"})
     assert report.written == ("all.atom",)
-    assert json.loads((tmp_path / MANIFEST).read_bytes()) == ["all.atom"]
+    assert json.loads((tmp_path / MANIFEST).read_bytes())["files"] == ["all.atom"]
 
 
 @pytest.mark.parametrize("manifest", [b"null", b"42"])
@@ -225,7 +240,7 @@ def site_timeline() -> list[Entry]:
 def test_build_site_produces_every_output_in_every_format(formats: list[str]) -> None:
     config = site_settings(formats=formats)
     timeline = site_timeline()
-    files = build_site(config, timeline)
+    files = build_site(config, EntryList(timeline))
     outputs = define_outputs(config, tag_usage(timeline))
     assert {"tag/economy", "tag/economy/uk", "talks-en"} <= {o.path for o in outputs}
     assert set(files) == {"index.html", "outputs.opml"} | {
@@ -233,7 +248,7 @@ def test_build_site_produces_every_output_in_every_format(formats: list[str]) ->
 
 
 def test_every_built_file_parses() -> None:
-    files = build_site(site_settings(), site_timeline())
+    files = build_site(site_settings(), EntryList(site_timeline()))
     for name, data in files.items():
         if name.endswith((".atom", ".rss")):
             etree.fromstring(data, SAFE_PARSER)
@@ -247,7 +262,7 @@ def test_every_built_file_parses() -> None:
 
 
 def test_build_site_selects_per_output() -> None:
-    files = build_site(site_settings(), site_timeline())
+    files = build_site(site_settings(), EntryList(site_timeline()))
 
     def ids(name: str) -> list[str]:
         return [item["id"] for item in json.loads(files[name])["items"]]
@@ -263,26 +278,26 @@ def test_build_site_selects_per_output() -> None:
 
 
 def test_rebuilding_gives_identical_bytes_whatever_the_timeline_order() -> None:
-    first = build_site(site_settings(), site_timeline())
-    assert build_site(site_settings(), site_timeline()) == first
+    first = build_site(site_settings(), EntryList(site_timeline()))
+    assert build_site(site_settings(), EntryList(site_timeline())) == first
     shuffled = site_timeline()
     random.Random(7).shuffle(shuffled)
-    assert build_site(site_settings(), shuffled) == first
+    assert build_site(site_settings(), EntryList(shuffled)) == first
 
 
 def test_publishing_an_unchanged_site_writes_nothing(tmp_path: Path) -> None:
-    files = build_site(site_settings(), site_timeline())
+    files = build_site(site_settings(), EntryList(site_timeline()))
     assert len(write_outputs(tmp_path, files).written) == len(files)
     age(tmp_path)
-    report = write_outputs(tmp_path, build_site(site_settings(), site_timeline()))
+    report = write_outputs(tmp_path, build_site(site_settings(), EntryList(site_timeline())))
     assert (report.written, report.unchanged, report.removed) == ((), len(files), ())
     assert set(mtimes(tmp_path).values()) == {OLD}
 
 
 def test_dropping_a_tag_from_the_config_removes_its_outputs(tmp_path: Path) -> None:
-    write_outputs(tmp_path, build_site(site_settings(), site_timeline()))
+    write_outputs(tmp_path, build_site(site_settings(), EntryList(site_timeline())))
     smaller = make_settings(tags={"putin": []}, publish={"tag_min_entries": 99})
-    report = write_outputs(tmp_path, build_site(smaller, site_timeline()))
+    report = write_outputs(tmp_path, build_site(smaller, EntryList(site_timeline())))
     assert "tag/negotiations/uk.atom" in report.removed
     assert "talks-en.rss" in report.removed
     assert not (tmp_path / "tag" / "negotiations").exists()
@@ -305,14 +320,14 @@ def test_control_characters_in_config_titles_never_break_publishing(
         config = load_settings(tmp_path / "config.yaml")
     except ConfigError:
         return  # refusing the config is a fine outcome too
-    build_site(config, [make_entry()])
+    build_site(config, EntryList([make_entry()]))
 
 
 def test_a_published_feed_tag_output_stays_while_the_tag_is_in_use(tmp_path: Path) -> None:
     config = make_settings(publish={"tag_min_entries": 3})
     timeline = [make_entry(key=f"k{i}", tags=("Economy",)) for i in range(3)]
-    write_outputs(tmp_path, build_site(config, timeline, published_paths(tmp_path)))
+    write_outputs(tmp_path, build_site(config, EntryList(timeline), published_paths(tmp_path)))
     assert (tmp_path / "tag" / "economy.atom").is_file()
     pruned = timeline[:2]  # one entry pruned by retention
-    write_outputs(tmp_path, build_site(config, pruned, published_paths(tmp_path)))
+    write_outputs(tmp_path, build_site(config, EntryList(pruned), published_paths(tmp_path)))
     assert (tmp_path / "tag" / "economy.atom").is_file()

@@ -16,6 +16,7 @@ from refeed.config import load_settings
 from refeed.model import Taxonomy
 from refeed.normalize import entry_tags, split_categories
 from refeed.pipeline import build_site, publish_all
+from refeed.select import EntryList
 from refeed.store import EntryQuery, Store
 from tests.conftest import CORPUS, read_data, write_config
 from tests.feedserver import FeedServer
@@ -75,7 +76,7 @@ def test_real_ukrainska_pravda_feed_gets_tags_by_rules(
     store = Store.open(settings.database)
     timeline = store.timeline()
     store.close()
-    files = build_site(settings, timeline)
+    files = build_site(settings, EntryList(timeline))
     assert len(timeline) == 20
     for tag, config in rules.items():
         expected = {
@@ -140,7 +141,7 @@ def test_mixed_language_feed_lands_in_the_right_language_outputs(
     settings = make_settings(tmp_path, [{"id": "mixed", "url": url, "language": "uk"}])
     poll(settings, worker_pool)
     store = Store.open(settings.database)
-    files = build_site(settings, store.timeline())
+    files = build_site(settings, store)
     store.close()
 
     def guids(path: str) -> list[str]:

@@ -14,13 +14,16 @@ only passes values from one stage to the next.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import multiprocessing
 import os
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 
+from refeed import __version__
 from refeed.cadence import (
     activity_interval,
     cache_lifetime,
@@ -45,7 +48,7 @@ from refeed.model import (
 from refeed.normalize import entry_tags, normalize_feed, tagging_fingerprint, tagging_text
 from refeed.parse import parse_document
 from refeed.prescan import body_digest, rules_salt
-from refeed.publish import PublishReport, published_paths, write_outputs
+from refeed.publish import PublishReport, read_manifest, write_outputs
 from refeed.render import (
     FeedInfo,
     Listing,
@@ -55,7 +58,7 @@ from refeed.render import (
     render_index,
     render_opml,
 )
-from refeed.select import define_outputs, select_entries, tag_slugs_in, tag_usage
+from refeed.select import Output, Timeline, define_outputs, first_entries, tag_slugs_in
 from refeed.store import Store
 
 Clock = Callable[[], datetime]
@@ -233,11 +236,28 @@ async def _process(
 
 
 def publish_all(settings: Settings, store: Store) -> PublishReport:
-    """store | select | render | publish: every output, written where its bytes changed."""
+    """store | select | render | publish. Every output is selected (through indexes),
+    but only those whose selection or settings changed since the last publish are
+    rendered again; files are written where their bytes changed."""
     retag_timeline(settings, store)
-    published = published_paths(settings.output_dir)
-    files = build_site(settings, store.timeline(), published)
-    return write_outputs(settings.output_dir, files)
+    folder = settings.output_dir
+    manifest = read_manifest(folder)
+    site = select_site(settings, store, manifest.paths)
+    site_key = _site_fingerprint(settings)
+    files: dict[str, bytes] = {}
+    kept: list[str] = []
+    fingerprints: dict[str, str] = {}
+    for output, entries in site:
+        fingerprints[output.path] = _output_fingerprint(site_key, output, entries)
+        paths = [f"{output.path}.{fmt}" for fmt in settings.publish.formats]
+        if manifest.fingerprints.get(output.path) == fingerprints[output.path] and all(
+            (folder / path).is_file() for path in paths
+        ):
+            kept += paths
+        else:
+            files |= render_output(settings, output, entries)
+    files |= render_directory(settings, site)
+    return write_outputs(folder, files, kept, fingerprints)
 
 
 async def notify_hub(settings: Settings, report: PublishReport) -> list[str]:
@@ -264,24 +284,65 @@ def retag_timeline(settings: Settings, store: Store) -> int:
 
 
 def build_site(
-    settings: Settings, timeline: list[Entry], published: Collection[str] = ()
+    settings: Settings, timeline: Timeline, published: Collection[str] = ()
 ) -> dict[str, bytes]:
     """Every output file (relative path → bytes) for ``timeline``: each output in each
     configured format, plus ``index.html`` and ``outputs.opml``. ``published`` is what the
     last publish wrote (feed-tag outputs stay while their tag is in use)."""
-    site, formats = settings.site, settings.publish.formats
-    sources = {
+    site = select_site(settings, timeline, published)
+    files: dict[str, bytes] = {}
+    for output, entries in site:
+        files |= render_output(settings, output, entries)
+    return files | render_directory(settings, site)
+
+
+Selection = list[tuple[Output, list[Entry]]]
+
+
+def select_site(
+    settings: Settings, timeline: Timeline, published: Collection[str] = ()
+) -> Selection:
+    """Every output with the entries it lists."""
+    outputs = define_outputs(settings, timeline.tag_usage(), tag_slugs_in(published))
+    return [(output, first_entries(output, timeline.candidates(output))) for output in outputs]
+
+
+def render_output(settings: Settings, output: Output, entries: list[Entry]) -> dict[str, bytes]:
+    """One output in every configured format."""
+    site = settings.site
+    info = FeedInfo(output, site.base_url, site.title, _source_infos(settings),
+                    settings.publish.websub_hub)
+    return {f"{output.path}.{fmt}": render_feed(fmt, info, entries)
+            for fmt in settings.publish.formats}
+
+
+def render_directory(settings: Settings, site: Selection) -> dict[str, bytes]:
+    """``index.html`` and ``outputs.opml``: every output, with its size and age."""
+    listings = [Listing(output, len(entries), feed_updated(entries) if entries else None)
+                for output, entries in site]
+    title, formats = settings.site.title, settings.publish.formats
+    return {
+        "index.html": render_index(title, formats, listings),
+        "outputs.opml": render_opml(title, settings.site.base_url, formats, listings),
+    }
+
+
+def _source_infos(settings: Settings) -> dict[str, SourceInfo]:
+    return {
         source.id: SourceInfo(source.id, source.title or source.id, source.url)
         for source in settings.sources
     }
-    files: dict[str, bytes] = {}
-    listings: list[Listing] = []
-    for output in define_outputs(settings, tag_usage(timeline), tag_slugs_in(published)):
-        entries = select_entries(output, timeline)
-        info = FeedInfo(output, site.base_url, site.title, sources, settings.publish.websub_hub)
-        for fmt in formats:
-            files[f"{output.path}.{fmt}"] = render_feed(fmt, info, entries)
-        listings.append(Listing(output, len(entries), feed_updated(entries) if entries else None))
-    files["index.html"] = render_index(site.title, formats, listings)
-    files["outputs.opml"] = render_opml(site.title, site.base_url, formats, listings)
-    return files
+
+
+def _site_fingerprint(settings: Settings) -> bytes:
+    """What every rendered output depends on besides its own entries."""
+    site, publish = settings.site, settings.publish
+    facts = (__version__, site.base_url, site.title, publish.formats, publish.websub_hub,
+             sorted(_source_infos(settings).items()))
+    return hashlib.blake2b(repr(facts).encode(), digest_size=32).digest()
+
+
+def _output_fingerprint(site_key: bytes, output: Output, entries: list[Entry]) -> str:
+    """A digest of everything an output's files are rendered from."""
+    facts = (output, [replace(entry, signature=()) for entry in entries])  # all it renders
+    return hashlib.blake2b(repr(facts).encode(), key=site_key, digest_size=16).hexdigest()

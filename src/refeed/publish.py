@@ -14,8 +14,8 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MANIFEST = ".refeed-manifest.json"
@@ -31,10 +31,26 @@ class PublishReport:
     removed: tuple[str, ...]
 
 
-def write_outputs(output_dir: Path, files: Mapping[str, bytes]) -> PublishReport:
-    """Make ``output_dir`` hold exactly ``files`` (relative path → bytes) among the files
-    refeed manages; returns what was written, left alone and removed."""
-    for relative in files:
+@dataclass(frozen=True)
+class Manifest:
+    """What the last publish left in the output folder: its files, and a fingerprint of
+    what each output was rendered from (an output whose fingerprint is unchanged need
+    not be rendered again)."""
+
+    paths: frozenset[str] = frozenset()
+    fingerprints: Mapping[str, str] = field(default_factory=dict)
+
+
+def write_outputs(
+    output_dir: Path,
+    files: Mapping[str, bytes],
+    kept: Collection[str] = (),
+    fingerprints: Mapping[str, str] | None = None,
+) -> PublishReport:
+    """Make ``output_dir`` hold exactly ``files`` (relative path → bytes) plus the
+    ``kept`` files of the last publish, among the files refeed manages; returns what was
+    written, left alone and removed. ``fingerprints`` go into the manifest."""
+    for relative in [*files, *kept]:
         if not _SAFE_PATH.fullmatch(relative):
             raise ValueError(f"unsafe output path {relative!r}")
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -42,12 +58,14 @@ def write_outputs(output_dir: Path, files: Mapping[str, bytes]) -> PublishReport
         relative for relative, data in files.items()
         if write_if_changed(output_dir / relative, data)
     )
-    previous = published_paths(output_dir)
-    removed = tuple(sorted(previous - set(files)))
+    current = set(files) | set(kept)
+    removed = tuple(sorted(published_paths(output_dir) - current))
     for relative in removed:
         _remove(output_dir, relative)
-    write_if_changed(output_dir / MANIFEST, json.dumps(sorted(files), indent=1).encode())
-    return PublishReport(written, len(files) - len(written), removed)
+    manifest = {"files": sorted(current), "fingerprints": fingerprints or {}}
+    encoded = json.dumps(manifest, indent=1, sort_keys=True).encode()
+    write_if_changed(output_dir / MANIFEST, encoded)
+    return PublishReport(written, len(current) - len(written), removed)
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -74,13 +92,28 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 
 def published_paths(output_dir: Path) -> set[str]:
     """The relative paths the last publish wrote (its manifest); empty when unknown."""
+    return set(read_manifest(output_dir).paths)
+
+
+def read_manifest(output_dir: Path) -> Manifest:
+    """The last publish's :class:`Manifest`; empty when missing or unreadable (then
+    everything is rendered again). Reads the old format too, a bare list of files."""
     try:
-        names = json.loads((output_dir / MANIFEST).read_text(encoding="utf-8"))
+        document = json.loads((output_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return set()
-    if not isinstance(names, list):
-        return set()
-    return {name for name in names if isinstance(name, str) and _SAFE_PATH.fullmatch(name)}
+        return Manifest()
+    if isinstance(document, list):
+        document = {"files": document}
+    if not isinstance(document, dict):
+        return Manifest()
+    names, fingerprints = document.get("files"), document.get("fingerprints")
+    paths = frozenset(
+        name for name in (names if isinstance(names, list) else [])
+        if isinstance(name, str) and _SAFE_PATH.fullmatch(name)
+    )
+    if not isinstance(fingerprints, dict):
+        fingerprints = {}
+    return Manifest(paths, {str(key): str(value) for key, value in fingerprints.items()})
 
 
 def _remove(output_dir: Path, relative: str) -> None:

@@ -163,6 +163,20 @@ def m005_document_digests(db: sqlite_utils.Database) -> None:
     db.executescript(SCHEMA_V5)
 
 
+SCHEMA_V6 = """
+-- The timeline in its published order, originals only: an output's newest entries are
+-- read from here without sorting the table.
+CREATE INDEX entries_timeline ON entries(published DESC, source_id, key)
+    WHERE duplicate_of IS NULL;
+"""
+
+
+@migrations()
+def m006_timeline_index(db: sqlite_utils.Database) -> None:
+    """An index in timeline order over the originals."""
+    db.executescript(SCHEMA_V6)
+
+
 def pack_signature(values: Sequence[int]) -> bytes | None:
     """A signature as a BLOB (``None`` when there is none)."""
     return array("I", values).tobytes() if values else None

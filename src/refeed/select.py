@@ -12,7 +12,8 @@ import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from itertools import islice
+from typing import Literal, Protocol
 
 from slugify import slugify
 
@@ -111,13 +112,48 @@ def define_outputs(
     return outputs
 
 
+class Timeline(Protocol):
+    """Where outputs select from: the SQLite store, or a list of entries in memory."""
+
+    def tag_usage(self) -> Mapping[str, int]:
+        """See :func:`tag_usage`."""
+
+    def candidates(self, output: Output) -> Iterable[Entry]:
+        """In timeline order, a superset of the entries ``output`` lists (it may
+        already apply the tag, language and source filters)."""
+
+
+@dataclass(frozen=True)
+class EntryList:
+    """A :class:`Timeline` held in memory."""
+
+    entries: Sequence[Entry]
+
+    def tag_usage(self) -> Mapping[str, int]:
+        """See :func:`tag_usage`."""
+        return tag_usage(self.entries)
+
+    def candidates(self, output: Output) -> Iterable[Entry]:
+        """Every entry, in timeline order."""
+        return timeline_order(self.entries)
+
+
+def timeline_order(entries: Iterable[Entry]) -> list[Entry]:
+    """Newest published first; ties by source and key, so the order is stable."""
+    return sorted(entries, key=lambda entry: (-entry.published.timestamp(), entry.source_id,
+                                              entry.key))
+
+
 def select_entries(output: Output, timeline: Iterable[Entry]) -> list[Entry]:
-    """The entries ``output`` lists: matching its filters, newest published first (ties
-    by source and key, so the order is stable), at most ``output.limit``."""
-    chosen = [entry for entry in timeline if matches(output, entry)]
-    chosen.sort(key=lambda entry: (entry.source_id, entry.key))
-    chosen.sort(key=lambda entry: entry.published, reverse=True)
-    return chosen[: output.limit]
+    """The entries ``output`` lists, from ``timeline`` in any order: matching its
+    filters, in timeline order, at most ``output.limit``."""
+    return first_entries(output, timeline_order(timeline))
+
+
+def first_entries(output: Output, ordered: Iterable[Entry]) -> list[Entry]:
+    """The first ``output.limit`` entries of ``ordered`` (in timeline order) that match
+    ``output``; stops reading there."""
+    return list(islice((entry for entry in ordered if matches(output, entry)), output.limit))
 
 
 def matches(output: Output, entry: Entry) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -36,9 +37,28 @@ from refeed.model import (
 )
 from refeed.normalize import unique_tags
 from refeed.schema import from_iso, iso, migrations, pack_signature, unpack_signature
+from refeed.select import Output
 from refeed.text import tag_fold
 
 Tagger = Callable[[Entry], tuple[str, ...]]
+# An original with its tags and its duplicates' tags (it stands for them in tag outputs),
+# and where its duplicates were seen.
+_TIMELINE_ROWS = """
+    SELECT entries.*, (
+        SELECT json_group_array(tag) FROM (
+            SELECT DISTINCT tag FROM entry_tags
+            WHERE entry_id = entries.id OR entry_id IN (
+                SELECT id FROM entries AS copy WHERE copy.duplicate_of = entries.id
+            )
+            ORDER BY tag
+        )
+    ) AS tags, (
+        SELECT json_group_array(json_object('source', source_id, 'link', link))
+        FROM (SELECT source_id, link FROM entries AS copy
+              WHERE copy.duplicate_of = entries.id ORDER BY source_id, id)
+    ) AS seen_in
+    FROM entries"""
+_TIMELINE_ORDER = "ORDER BY published DESC, source_id, key"
 _ENTRY_COLUMNS = (
     "source_id", "key", "guid", "link", "canonical_url", "title", "summary", "content",
     "authors", "published", "updated", "dated", "language", "enclosures", "content_hash",
@@ -441,25 +461,50 @@ class Store:
         return list(self.db.query(sql))
 
     def timeline(self) -> list[Entry]:
-        """Every original (non-duplicate) entry, newest published first. An original also
+        """Every original (non-duplicate) entry, in timeline order. An original also
         carries the tags of its duplicates: it stands for them in tag outputs."""
+        return list(self.candidates(Output("all", "", "all")))
+
+    def candidates(self, output: Output) -> Iterator[Entry]:
+        """The originals that pass ``output``'s tag, language and source filters, in
+        timeline order (newest published first, then source and key) straight from the
+        ``entries_timeline`` index; read lazily, so taking the first 50 reads about 50."""
+        clauses, params = ["duplicate_of IS NULL"], []
+        for column, values in (("language", output.languages), ("source_id", output.sources)):
+            if values:
+                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+                params += list(values)
+        if output.tags:
+            folded = sorted({tag_fold(tag) for tag in output.tags})
+            marks = ", ".join("?" for _ in folded)
+            clauses.append(
+                f"(id IN (SELECT entry_id FROM entry_tags WHERE folded IN ({marks})) OR id IN "
+                "(SELECT copy.duplicate_of FROM entry_tags JOIN entries AS copy "
+                f"ON copy.id = entry_tags.entry_id WHERE folded IN ({marks})))"
+            )
+            params += folded * 2
+        sql = f"{_TIMELINE_ROWS} WHERE {' AND '.join(clauses)} {_TIMELINE_ORDER}"
+        for row in self.db.query(sql, params):
+            yield _row_entry(row)
+
+    def tag_usage(self) -> dict[str, int]:
+        """:func:`refeed.select.tag_usage` of the timeline, counted by SQLite: how many
+        originals carry each tag (their own or a duplicate's), under its most used
+        spelling."""
         sql = """
-            SELECT entries.*, (
-                SELECT json_group_array(tag) FROM (
-                    SELECT DISTINCT tag FROM entry_tags
-                    WHERE entry_id = entries.id OR entry_id IN (
-                        SELECT id FROM entries AS copy WHERE copy.duplicate_of = entries.id
-                    )
-                    ORDER BY tag
-                )
-            ) AS tags, (
-                SELECT json_group_array(json_object('source', source_id, 'link', link))
-                FROM (SELECT source_id, link FROM entries AS copy
-                      WHERE copy.duplicate_of = entries.id ORDER BY source_id, id)
-            ) AS seen_in
-            FROM entries WHERE duplicate_of IS NULL ORDER BY published DESC, id DESC
+            SELECT folded, tag, count(*) AS uses FROM (
+                SELECT coalesce(duplicate_of, id) AS original, folded, min(tag) AS tag
+                FROM entry_tags JOIN entries ON entries.id = entry_tags.entry_id
+                GROUP BY original, folded
+            ) GROUP BY folded, tag
         """
-        return [_row_entry(row) for row in self.db.query(sql)]
+        spellings: dict[str, Counter[str]] = {}
+        for row in self.db.query(sql):
+            spellings.setdefault(row["folded"], Counter())[row["tag"]] = row["uses"]
+        return {
+            min(counter, key=lambda spelling: (-counter[spelling], spelling)): counter.total()
+            for counter in spellings.values()
+        }
 
     def _entry_filters(self, query: EntryQuery) -> tuple[list[str], list[Any]]:
         clauses: list[str] = []
