@@ -62,7 +62,7 @@ def xml_illegal_in(text: str) -> list[str]:
 def make_taxonomy(
     spellings: Mapping[str, list[str]], rules: tuple[tuple[str, str], ...] = ()
 ) -> Taxonomy:
-    """A :class:`Taxonomy` as ``Settings.taxonomy()`` builds it: folded spelling (and each
+    """A :class:`Taxonomy` as ``Settings.taxonomy`` builds it: folded spelling (and each
     canonical name) → canonical tag."""
     aliases = {
         tag_fold(spelling): canonical

@@ -21,7 +21,7 @@ from refeed.model import (
     Validators,
 )
 from refeed.schema import migrations
-from refeed.store import EntryQuery, Store
+from refeed.store import MAX_CANDIDATES, EntryQuery, Store
 from tests.test_dedup import make_entry
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -224,3 +224,30 @@ def test_retention_keeps_at_most_max_entries_per_source(store: Store) -> None:
                                            content_hash="b"))
     assert store.prune(NOW, timedelta(days=180), {"a": 2}) == 3
     assert sorted(row["key"] for row in store.entries(EntryQuery())) == ["b1", "k3", "k4"]
+
+
+def test_a_story_syndicated_everywhere_compares_a_bounded_number_of_copies(
+    tmp_path: Path,
+) -> None:
+    copies = MAX_CANDIDATES + 10
+    many = Store.open(tmp_path / "many.db")
+    many.sync_sources([SourceConfig(id=f"s{n}", url=f"https://s{n}.example/")
+                       for n in range(copies + 1)])
+    for number in range(copies + 1):
+        counts = record(many, fetched(f"s{number}"),
+                        make_entry(source_id=f"s{number}", key=f"k{number}"))
+        assert (counts.new, counts.duplicates) == ((1, 0) if number == 0 else (0, 1))
+    rows = many.db.execute("SELECT DISTINCT duplicate_of FROM entries WHERE id > 1").fetchall()
+    assert rows == [(1,)]  # every copy, even past the cap, points at the original
+    many.close()
+
+
+def test_a_batch_commits_every_recorded_poll(store: Store, tmp_path: Path) -> None:
+    with store.batch(seconds=0):
+        record(store, fetched(), make_entry())
+        record(store, fetched("b"), make_entry(source_id="b", key="other", content_hash="h2",
+                                               canonical_url=None))
+        with sqlite3.connect(tmp_path / "sub" / "refeed.db") as reader:  # another process
+            seen = reader.execute("SELECT count(*) FROM entries").fetchone()
+        assert seen == (2,)  # committed as it went, not only at the end
+    assert not store.db.conn.in_transaction

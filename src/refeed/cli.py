@@ -328,7 +328,7 @@ def entries(
     """Query the timeline, newest first."""
     settings = _settings(ctx)
     query = EntryQuery(
-        tag=canonical_tag(tag, settings.taxonomy()) if tag else None,
+        tag=canonical_tag(tag, settings.taxonomy) if tag else None,
         language=language, source_id=source_id, search=search, limit=limit,
         include_duplicates=duplicates,
     )

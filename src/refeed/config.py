@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -298,6 +299,7 @@ class Settings(Section):
             max_interval=polling.max_interval, max_backoff=polling.max_backoff,
         )
 
+    @cached_property
     def dedup_policy(self) -> DedupPolicy:
         """The duplicate rules for the store: window, threshold, opted-out sources."""
         dedup = self.dedup
@@ -307,6 +309,7 @@ class Settings(Section):
             excluded_sources=frozenset(source.id for source in self.sources if not source.dedup),
         )
 
+    @cached_property
     def language_policy(self) -> LanguagePolicy:
         """The language rules for normalize: site languages, detector mode, neighbours."""
         language = self.language
@@ -316,6 +319,7 @@ class Settings(Section):
             others=language.others,
         )
 
+    @cached_property
     def taxonomy(self) -> Taxonomy:
         """The tag table for normalize: every folded spelling (and each canonical name) →
         its canonical tag, and the ``match`` rules."""
@@ -341,7 +345,16 @@ def load_settings(path: str | Path) -> Settings:
     except (OSError, UnicodeDecodeError) as error:
         problem = ConfigProblem(shown, None, "", f"cannot read config: {error}")
         raise ConfigError([problem]) from error
-    document = _parse_yaml(text, shown)
+    try:  # the fast path: libyaml, no line numbers (a valid config needs none)
+        return _validate(YAML(typ="safe").load(text), shown, path)
+    except (ConfigError, YAMLError):
+        pass  # read it again, keeping every node's line, to say where each problem is
+    return _validate(_parse_yaml(text, shown), shown, path)
+
+
+def _validate(document: Any, shown: str, path: str | Path) -> Settings:
+    """``document`` (as YAML read it) validated into :class:`Settings`; each problem's
+    line comes from the document when it is a round-trip (line-annotated) one."""
     if not isinstance(document, Mapping):
         raise ConfigError([ConfigProblem(shown, 1, "", "the config must be a mapping of sections")])
     problems = [

@@ -35,11 +35,14 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 from itertools import pairwise
-
-from datasketch import MinHash
+from typing import TYPE_CHECKING
 
 from refeed.model import Action, Decision, Entry, StoredEntry
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 NUM_PERM = 64
 BANDS = 16  # 16 bands of 4 rows: pairs from ~0.5 similarity on share a band
@@ -118,6 +121,16 @@ class Likeness:
     numbers: tuple[str, ...]
 
 
+@cache
+def _minhash_type() -> type[MinHash]:
+    """datasketch's MinHash, imported on first use: the package imports scipy (0.4 s),
+    which only the processes that compute signatures should pay for."""
+    from datasketch import MinHash  # noqa: PLC0415
+
+    loaded: type[MinHash] = MinHash
+    return loaded
+
+
 def text_likeness(text: str) -> Likeness:
     """The :class:`Likeness` of ``text``; no signature for texts too short to compare."""
     tokens = words(text)
@@ -125,7 +138,7 @@ def text_likeness(text: str) -> Likeness:
     numbers = tuple(sorted({token for token in tokens if token.isdigit()}))
     if len(shingles) < MIN_SHINGLES:
         return Likeness((), len(shingles), numbers)
-    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED)
+    minhash = _minhash_type()(num_perm=NUM_PERM, seed=_SEED)
     minhash.update_batch([shingle.encode("utf-8") for shingle in sorted(shingles)])
     return Likeness(tuple(int(value) for value in minhash.hashvalues), len(shingles), numbers)
 

@@ -124,21 +124,33 @@ async def poll_all(
     wanted = set(source_ids) if source_ids is not None else None
     sources = [s for s in settings.sources if wanted is None or s.id in wanted]
     store.sync_sources(settings.sources)
-    pool = executor or make_worker_pool(settings.language_policy())
+    pool = executor or make_worker_pool(settings.language_policy)
     try:
         async with Fetcher(settings.polling) as fetcher:
-            tasks = [
-                asyncio.create_task(poll_source(settings, source, store, fetcher, pool, clock))
-                for source in sources
-            ]
-            for finished in asyncio.as_completed(tasks):
-                result = await finished
-                if on_result is not None:
-                    on_result(result)
-            return [task.result() for task in tasks]
+            with store.batch():
+                return await _poll_each(settings, store, sources, fetcher, pool, clock,
+                                        on_result)
     finally:
         if executor is None:
             pool.shutdown()
+
+
+async def _poll_each(
+    settings: Settings,
+    store: Store,
+    sources: list[SourceConfig],
+    fetcher: Fetcher,
+    pool: Executor,
+    clock: Clock,
+    on_result: OnResult | None,
+) -> list[PollResult]:
+    tasks = [asyncio.create_task(poll_source(settings, source, store, fetcher, pool, clock))
+             for source in sources]
+    for finished in asyncio.as_completed(tasks):
+        result = await finished
+        if on_result is not None:
+            on_result(result)
+    return [task.result() for task in tasks]
 
 
 async def poll_source(
@@ -172,7 +184,7 @@ async def poll_source(
     due = next_due(now, settings.cadence(source), failures=failures, hint=hint,
                    jitter_key=source.id)
     counts = store.record_poll(
-        fetched, processed, now=now, next_due=due, policy=settings.dedup_policy()
+        fetched, processed, now=now, next_due=due, policy=settings.dedup_policy
     )
     status: PollStatus = "failed" if error else ("not-modified" if fetched.not_modified else "ok")
     return PollResult(
@@ -201,7 +213,7 @@ def _unchanged(
     under the same rules (servers without validators): nothing new, nothing to parse."""
     if state.body_digest is None or fetched.body is None:
         return None
-    salt = rules_salt(source, settings.taxonomy(), settings.language_policy())
+    salt = rules_salt(source, settings.taxonomy, settings.language_policy)
     if body_digest(fetched.body, salt) != state.body_digest:
         return None
     return ProcessedFeed(feed=state.feed_hints, skipped=len(state.item_digests))
@@ -224,7 +236,7 @@ async def _process(
         fetched.headers,
         fetched.final_url or source.url,
         source,
-        (settings.taxonomy(), settings.language_policy()),
+        (settings.taxonomy, settings.language_policy),
         settings.polling.max_bytes,
         now,
         state.item_digests,
@@ -273,7 +285,7 @@ async def notify_hub(settings: Settings, report: PublishReport) -> list[str]:
 def retag_timeline(settings: Settings, store: Store) -> int:
     """Recompute stored entries' tags when the ``tags:`` table or a source's tags changed
     since they were stored (new aliases and rules apply to old entries too)."""
-    taxonomy = settings.taxonomy()
+    taxonomy = settings.taxonomy
     source_tags = {source.id: source.tags for source in settings.sources}
 
     def tagger(entry: Entry) -> tuple[str, ...]:

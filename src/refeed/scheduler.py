@@ -68,7 +68,7 @@ class Daemon:
         self.stopping = asyncio.Event()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.store = Store.open(settings.database)
-        self.pool = make_worker_pool(settings.language_policy())
+        self.pool = make_worker_pool(settings.language_policy)
         self.fetcher = Fetcher(settings.polling)
         self.runner: web.AppRunner | None = None
         self.metrics = Metrics()
