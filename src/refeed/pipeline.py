@@ -34,7 +34,13 @@ from refeed.cadence import (
 from refeed.config import Settings, SourceConfig
 from refeed.errors import ParseError
 from refeed.fetch import Fetcher, ping_hub
-from refeed.language import NO_DETECTION, LanguagePolicy, preload
+from refeed.language import (
+    NO_DETECTION,
+    PRELOAD_ENVIRONMENT,
+    LanguagePolicy,
+    policy_environment,
+    preload,
+)
 from refeed.model import (
     Entry,
     ErrorInfo,
@@ -101,11 +107,16 @@ def process_document(
 
 def make_worker_pool(policy: LanguagePolicy = NO_DETECTION) -> ProcessPoolExecutor:
     """A process pool with one worker per core, started with ``forkserver`` (forking a
-    process that runs an event loop and threads is unsafe); each worker loads the
-    language detectors of ``policy`` as it starts."""
+    process that runs an event loop and threads is unsafe). The forkserver, when this
+    process starts it, loads the language detectors of ``policy`` for all workers to
+    share; each worker makes sure of them as it starts (a forkserver started earlier
+    may know another policy)."""
+    context = multiprocessing.get_context("forkserver")
+    os.environ[PRELOAD_ENVIRONMENT] = policy_environment(policy)
+    context.set_forkserver_preload(["refeed.forkserver_preload"])
     return ProcessPoolExecutor(
         max_workers=os.cpu_count() or 1,
-        mp_context=multiprocessing.get_context("forkserver"),
+        mp_context=context,
         initializer=preload,
         initargs=(policy,),
     )
@@ -178,7 +189,7 @@ async def poll_source(
         hint = retry_after(fetched.hints.get("retry-after"), now)
     else:  # the longest of: the server's cache lifetime, the feed's own hint, its pace
         candidates = [cache_lifetime(fetched.hints, now),
-                      feed_hint(processed.feed) if processed else None,
+                      feed_hint(processed.feed if processed else state.feed_hints),
                       activity_interval(_publication_times(store, source.id, processed))]
         hint = max((c for c in candidates if c is not None), default=None)
     due = next_due(now, settings.cadence(source), failures=failures, hint=hint,
