@@ -49,6 +49,7 @@ BANDS = 16  # 16 bands of 4 rows: pairs from ~0.5 similarity on share a band
 ROWS = NUM_PERM // BANDS
 MIN_SHINGLES = 4  # shorter texts get no signature: too little to compare
 _SEED = 20261125
+_WORD = re.compile(r"[^\W_]+")  # runs of str.isalnum() characters, as re defines \w
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _BOILERPLATE = re.compile(
     r"(?:the post .{0,200} appeared first on .{0,200}"
@@ -95,10 +96,7 @@ def words(text: str) -> list[str]:
     folded = unicodedata.normalize("NFKC", text).casefold()
     folded = _BOILERPLATE.sub("", folded.strip())
     folded = _NUMBER.sub(lambda number: re.sub(r"[.,]", "", number.group()), folded)
-    cleaned = "".join(
-        character if character.isalnum() else " " for character in folded
-    )
-    return cleaned.split()
+    return _WORD.findall(folded)
 
 
 def fingerprint(title: str, body_text: str) -> str:
@@ -131,6 +129,13 @@ def _minhash_type() -> type[MinHash]:
     return loaded
 
 
+@cache
+def _template() -> MinHash:
+    """A MinHash whose permutations (drawn from _SEED) every signature reuses: datasketch
+    draws them again for every new MinHash, which cost more than hashing the text."""
+    return _minhash_type()(num_perm=NUM_PERM, seed=_SEED)
+
+
 def text_likeness(text: str) -> Likeness:
     """The :class:`Likeness` of ``text``; no signature for texts too short to compare."""
     tokens = words(text)
@@ -138,7 +143,9 @@ def text_likeness(text: str) -> Likeness:
     numbers = tuple(sorted({token for token in tokens if token.isdigit()}))
     if len(shingles) < MIN_SHINGLES:
         return Likeness((), len(shingles), numbers)
-    minhash = _minhash_type()(num_perm=NUM_PERM, seed=_SEED)
+    template = _template()
+    minhash = _minhash_type()(num_perm=NUM_PERM, seed=_SEED, scheme=template.scheme,
+                              permutations=template.permutations)
     minhash.update_batch([shingle.encode("utf-8") for shingle in sorted(shingles)])
     return Likeness(tuple(int(value) for value in minhash.hashvalues), len(shingles), numbers)
 

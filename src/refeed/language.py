@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -30,6 +31,14 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 NOT_LANGUAGES = frozenset({"und", "mul", "mis", "zxx"})
 # The cheap gate trusts itself only on text this long (a headline full of Ukrainian
 # names reads as Finnish or Polish to it) — unless a declared language agrees with it.
+DETECTION_CHARS = 400
+_LETTER = re.compile(r"[^\W\d_]")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+# lingua's languages that are not written in the Latin script
+NON_LATIN = frozenset({
+    "ar", "be", "bg", "bn", "el", "fa", "gu", "he", "hi", "hy", "ja", "ka", "kk", "ko",
+    "mk", "mn", "mr", "pa", "ru", "sr", "ta", "te", "th", "uk", "ur", "zh",
+})
 MIN_GATE_WORDS = 10
 FOREIGN_CONFIDENCE = 0.9
 
@@ -92,11 +101,14 @@ def lingua_language(code: str) -> Language | None:
 def decide_language(
     text: str, declared: Iterable[str | None], policy: LanguagePolicy
 ) -> LanguageDecision:
-    """The entry's language from its ``text`` (title + summary) and declared languages."""
+    """The entry's language from its ``text`` (title + summary) and declared languages;
+    only the first :data:`DETECTION_CHARS` characters are read (lingua's cost grows
+    with the text, its accuracy stops growing long before)."""
+    if len(text) > DETECTION_CHARS:
+        text = text[:text.rfind(" ", 0, DETECTION_CHARS) + 1 or DETECTION_CHARS]
     prior = resolve_language(declared)
     site = tuple(code for code in policy.languages if lingua_language(code) is not None)
-    letters = sum(character.isalpha() for character in text)
-    if not policy.detect or not site or not letters:
+    if not policy.detect or not site or not _LETTER.search(text):
         return LanguageDecision(prior, prior)
     foreign = _foreign_language(text, prior, site, policy)
     if foreign is not None:
@@ -107,6 +119,11 @@ def decide_language(
     if prior in site or prior not in policy.others:
         return LanguageDecision(prior, prior, detected, confidence)
     return LanguageDecision(detected, prior, detected, confidence)
+
+
+def _mostly_non_latin(text: str) -> bool:
+    """True when fewer than half the letters of ``text`` are Latin (up to U+024F)."""
+    return len(_LATIN_LETTER.findall(text)) * 2 < len(_LETTER.findall(text))
 
 
 def _best_site_language(
@@ -123,8 +140,8 @@ def _foreign_language(
     """The neighbour language ``text`` is in, when the gate is sure enough: it agrees
     with the declared language, or the text is long and the gate confident."""
     others = tuple(code for code in policy.others if code not in site and lingua_language(code))
-    if not others:
-        return None
+    if not others or (_mostly_non_latin(text) and NON_LATIN.isdisjoint(others)):
+        return None  # Latin-script neighbours cannot be what a Cyrillic text is in
     best = gate_detector(site + others).compute_language_confidence_values(text)[0]
     code = str(best.language.iso_code_639_1.name.lower())
     if code not in others:
