@@ -6,19 +6,9 @@ import csv
 from pathlib import Path
 
 import pytest
-from lingua import Language
 
 from refeed.config import DEFAULT_NEIGHBOURS
-from refeed.language import (
-    PRELOAD_ENVIRONMENT,
-    LanguageDecision,
-    LanguagePolicy,
-    decide_language,
-    gate_detector,
-    policy_environment,
-    preload_from_environment,
-    site_detector,
-)
+from refeed.language import LanguageDecision, LanguagePolicy, decide_language
 
 EVAL_SET = Path(__file__).parent / "data" / "language-eval.tsv"
 SITE = ("uk", "ru", "en")
@@ -112,17 +102,3 @@ def test_low_accuracy_mode_still_separates_the_site_languages() -> None:
     assert decide_language("Zelenskyy holds a meeting with the military", [], low).language == (
         "en"
     )
-
-
-def test_the_forkserver_preload_reads_the_policy_from_the_environment(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    policy = LanguagePolicy(languages=("uk", "en"), min_confidence=0.6, others=("de",))
-    monkeypatch.setenv(PRELOAD_ENVIRONMENT, policy_environment(policy))
-    site_detector.cache_clear()
-    gate_detector.cache_clear()
-    preload_from_environment()
-    assert site_detector.cache_info().currsize == 1
-    assert gate_detector.cache_info().currsize == 1
-    assert site_detector(("uk", "en"), False).detect_language_of("Переговори тривають") \
-        == Language.UKRAINIAN

@@ -60,14 +60,14 @@ def test_open_creates_wal_database_with_schema_and_migrations_table(store: Store
     assert [m.name for m in migrations.applied(store.db)] == [
         "m001_initial_schema", "m002_language_evidence_and_categories",
         "m003_near_duplicate_signatures", "m004_retention_tombstones", "m005_document_digests",
-        "m006_timeline_index",
+        "m006_timeline_index", "m007_duplicate_index",
     ]
 
 
 def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     Store.open(tmp_path / "db").close()
     again = Store.open(tmp_path / "db")
-    assert len(migrations.applied(again.db)) == 6
+    assert len(migrations.applied(again.db)) == 7
     assert migrations.pending(again.db) == []
 
 

@@ -17,11 +17,9 @@ Detectors are built once per process (per worker) and cached.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 
 import langcodes
@@ -168,27 +166,6 @@ def _build(codes: tuple[str, ...], low_accuracy: bool) -> LanguageDetector:
     if low_accuracy:
         builder = builder.with_low_accuracy_mode()
     return builder.with_preloaded_language_models().build()
-
-
-PRELOAD_ENVIRONMENT = "REFEED_PRELOAD_LANGUAGES"
-
-
-def policy_environment(policy: LanguagePolicy) -> str:
-    """``policy`` as a string for :data:`PRELOAD_ENVIRONMENT`."""
-    return json.dumps(asdict(policy))
-
-
-def preload_from_environment() -> None:
-    """:func:`preload` the policy that :func:`policy_environment` put in the
-    environment, if any."""
-    encoded = os.environ.get(PRELOAD_ENVIRONMENT)
-    if encoded:
-        fields = json.loads(encoded)
-        preload(LanguagePolicy(
-            languages=tuple(fields["languages"]), detect=bool(fields["detect"]),
-            low_accuracy=bool(fields["low_accuracy"]),
-            min_confidence=float(fields["min_confidence"]), others=tuple(fields["others"]),
-        ))
 
 
 def preload(policy: LanguagePolicy) -> None:

@@ -34,13 +34,7 @@ from refeed.cadence import (
 from refeed.config import Settings, SourceConfig
 from refeed.errors import ParseError
 from refeed.fetch import Fetcher, ping_hub
-from refeed.language import (
-    NO_DETECTION,
-    PRELOAD_ENVIRONMENT,
-    LanguagePolicy,
-    policy_environment,
-    preload,
-)
+from refeed.language import NO_DETECTION, LanguagePolicy, preload
 from refeed.model import (
     Entry,
     ErrorInfo,
@@ -107,16 +101,13 @@ def process_document(
 
 def make_worker_pool(policy: LanguagePolicy = NO_DETECTION) -> ProcessPoolExecutor:
     """A process pool with one worker per core, started with ``forkserver`` (forking a
-    process that runs an event loop and threads is unsafe). The forkserver, when this
-    process starts it, loads the language detectors of ``policy`` for all workers to
-    share; each worker makes sure of them as it starts (a forkserver started earlier
-    may know another policy)."""
-    context = multiprocessing.get_context("forkserver")
-    os.environ[PRELOAD_ENVIRONMENT] = policy_environment(policy)
-    context.set_forkserver_preload(["refeed.forkserver_preload"])
+    process that runs an event loop and threads is unsafe); each worker loads the
+    language detectors of ``policy`` as it starts. (They cannot be loaded once in the
+    forkserver and shared: lingua loads its models on threads, and a worker forked from
+    that process deadlocks on its first detection.)"""
     return ProcessPoolExecutor(
         max_workers=os.cpu_count() or 1,
-        mp_context=context,
+        mp_context=multiprocessing.get_context("forkserver"),
         initializer=preload,
         initargs=(policy,),
     )

@@ -177,6 +177,19 @@ def m006_timeline_index(db: sqlite_utils.Database) -> None:
     db.executescript(SCHEMA_V6)
 
 
+SCHEMA_V7 = """
+-- An original's copies: the timeline reads them (tags, provenance) for every entry it
+-- lists; without this index each read scanned the whole table.
+CREATE INDEX entries_duplicate_of ON entries(duplicate_of) WHERE duplicate_of IS NOT NULL;
+"""
+
+
+@migrations()
+def m007_duplicate_index(db: sqlite_utils.Database) -> None:
+    """An index from originals to their copies."""
+    db.executescript(SCHEMA_V7)
+
+
 def pack_signature(values: Sequence[int]) -> bytes | None:
     """A signature as a BLOB (``None`` when there is none)."""
     return array("I", values).tobytes() if values else None
