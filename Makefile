@@ -43,8 +43,13 @@ typecheck: install
 pytest: install system-deps
 	$(BIN)/python -m pytest
 
+# the performance suite (bench/perf.py; BENCH_ARGS=--quick for a smoke test); wrk, when
+# apt-get can install it, adds a second load tool to the serve scenario
 bench: install
-	$(BIN)/python bench/poll_throughput.py
+	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1 \
+	  || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null 2>&1 \
+	  || echo "wrk could not be installed: serve is measured with the in-process client only"
+	$(BIN)/python bench/perf.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -22,13 +22,9 @@ import asyncio
 import gzip
 import hashlib
 import json
-import multiprocessing
 import os
 import re
-import resource
-import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,14 +37,27 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from _common import (
+    PROJECT_ROOT,
+    code_version,
+    cpu_seconds,
+    http_json,
+    parallel_capacity,
+    peak_rss_mb,
+    rate,
+    remove_unless_kept,
+    send_port,
+    settings_value,
+    start_child,
+    write_settings,
+)
 from aiohttp import web
 
-from refeed.config import Settings, load_settings
+from refeed.config import Settings
 from refeed.model import ErrorInfo, PollResult
 from refeed.pipeline import make_worker_pool, poll_all, process_document, utc_now
 from refeed.store import Store
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus" / "real"
 NOT_FEEDS = ("LICENSE", "LICENSE.md", "README.md")
 JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/[0-9.]+$")
@@ -232,7 +241,7 @@ async def _serve(
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
     await site.start()
-    conn.send(runner.addresses[0][1])
+    send_port(conn, runner.addresses[0][1])
     await asyncio.Event().wait()  # until the parent terminates us
 
 
@@ -243,16 +252,11 @@ class ServerProcess:
     def __init__(self, sources: Sequence[BenchSource], latency: float, compress: bool) -> None:
         routes = [(s.path, str(s.file.path), s.file.content_type, s.file.gzipped)
                   for s in sources]
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        self._process = context.Process(
-            target=serve_forever, args=(routes, latency, compress, child), daemon=True
-        )
-        self._process.start()
-        if not parent.poll(60):
-            self.stop()
-            sys.exit("the feed server did not start within 60 s")
-        self.port: int = parent.recv()
+        try:
+            self._process, self.port = start_child(serve_forever, (routes, latency, compress),
+                                                   "feed server")
+        except RuntimeError as error:
+            sys.exit(str(error))
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path``."""
@@ -260,7 +264,7 @@ class ServerProcess:
 
     def stats(self) -> Counter[str]:
         """Counters so far: requests, 200, 304, 404, bytes (as sent, after gzip)."""
-        return asyncio.run(_get_json(self.url(STATS_PATH)))
+        return Counter(http_json(self.url(STATS_PATH)))
 
     def stop(self) -> None:
         """Terminate the child process."""
@@ -268,20 +272,13 @@ class ServerProcess:
         self._process.join(10)
 
 
-async def _get_json(url: str) -> Counter[str]:
-    import aiohttp  # noqa: PLC0415 (only the parent needs the client)
-
-    async with aiohttp.ClientSession() as session, session.get(url) as response:
-        return Counter(await response.json())
-
-
 # --------------------------------------------------------------------------- polling
 
 
 def write_config(folder: Path, server: ServerProcess, sources: Sequence[BenchSource],
                  args: argparse.Namespace) -> Settings:
-    """A config for the bench sources (JSON is YAML), validated by load_settings."""
-    config = {
+    """A config for the bench sources, validated by load_settings."""
+    return write_settings(folder, {
         "database": "refeed.db",
         "output_dir": "feeds",
         "polling": {
@@ -291,10 +288,7 @@ def write_config(folder: Path, server: ServerProcess, sources: Sequence[BenchSou
         },
         "sources": [{"id": s.id, "url": server.url(s.path)} for s in sources],
         "tags": TAGS,
-    }
-    path = folder / "config.yaml"
-    path.write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
-    return load_settings(path)
+    })
 
 
 @dataclass(frozen=True)
@@ -306,18 +300,6 @@ class PollRun:
     results: list[PollResult]
     served: Counter[str]  # server counters during this poll
     done_at: list[float]  # seconds from the start at which each source finished, sorted
-
-
-def cpu_seconds() -> float:
-    """User + system CPU of this process so far."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process, in MiB (ru_maxrss is KiB on Linux)."""
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
 def timed_poll(settings: Settings, executor: Executor, server: ServerProcess) -> PollRun:
@@ -352,7 +334,8 @@ def timed_parse(
 ) -> ParseRun:
     """parse | normalize every source's document through ``executor``, one job per source
     as poll_all submits them."""
-    taxonomy, now, cap = settings.taxonomy(), utc_now(), settings.polling.max_bytes
+    rules = (settings_value(settings, "taxonomy"), settings_value(settings, "language_policy"))
+    now, cap = utc_now(), settings.polling.max_bytes
     configured = {source.id: source for source in settings.sources}
     finished: list[tuple[float, str]] = []
     started = time.perf_counter()
@@ -361,7 +344,7 @@ def timed_parse(
         job = executor.submit(
             process_document, bodies[source.file.path],
             {"content-type": source.file.content_type}, base_url(source.path),
-            configured[source.id], taxonomy, cap, now,
+            configured[source.id], rules, cap, now,
         )
         job.add_done_callback(_recorder(finished, source.file.name))
         jobs.append(job)
@@ -387,37 +370,7 @@ def slowest_documents(run: ParseRun, start: float, count: int) -> list[tuple[flo
     return sorted(((t, name) for name, t in times.items()), reverse=True)[:count]
 
 
-def spin(count: int) -> int:
-    """Pure-Python CPU work for the parallelism check."""
-    total = 0
-    for number in range(count):
-        total += number * number
-    return total
-
-
-def parallel_capacity(pool: Executor, workers: int) -> float:
-    """How many CPUs the pool actually gets right now (a loaded or shared machine gives
-    less than ``workers``): ``2 * workers`` equal spin jobs in the pool vs one inline,
-    best of three of each so a short hiccup does not decide it."""
-    pool.submit(spin, 1).result()
-    one = pooled = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        spin(2_000_000)
-        one = min(one, time.perf_counter() - started)
-        started = time.perf_counter()
-        for job in [pool.submit(spin, 2_000_000) for _ in range(2 * workers)]:
-            job.result()
-        pooled = min(pooled, time.perf_counter() - started)
-    return 2 * workers * one / pooled
-
-
 # --------------------------------------------------------------------------- report
-
-
-def rate(count: float, seconds: float) -> str:
-    """``count / seconds`` formatted, robust to zero."""
-    return f"{count / seconds:,.1f}" if seconds > 0 else "inf"
 
 
 def describe_error(error: ErrorInfo, url: str) -> str:
@@ -519,23 +472,6 @@ def report_corpus(corpus: Path, served: Sequence[CorpusFile], skipped: Sequence[
 
 
 # --------------------------------------------------------------------------- main
-
-
-def code_version() -> str:
-    """The commit of the project and whether src/ has uncommitted changes: the workers
-    import refeed from disk when they start, so an edit during a run mixes versions."""
-    def git(*arguments: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", *arguments], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                check=True, timeout=10,
-            ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown commit"
-    changed = git("status", "--porcelain", "--", "src").splitlines()
-    return commit + (f" + {len(changed)} uncommitted file(s) in src/" if changed else "")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -649,10 +585,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             compare(settings, folder, sources, server, first)
     finally:
         server.stop()
-        if args.keep:
-            print(f"\nkept {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+        remove_unless_kept(folder, args.keep)
     print(f"\ntotal bench time {time.perf_counter() - started:.1f} s")
 
 
