@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 from xml.etree import ElementTree
 
@@ -80,8 +81,12 @@ def feed_url(base_url: str, path: str, fmt: str) -> str:
 def entry_uid(entry: Entry) -> str:
     """The output id of an entry: a UUID derived from its source id and original key,
     identical in every output, format, re-render and restart."""
-    name = entry.source_id + "\n" + entry.key
-    return f"urn:uuid:{uuid.uuid5(_ENTRY_ID_NAMESPACE, name)}"
+    return _uid(entry.source_id, entry.key)
+
+
+@lru_cache(maxsize=65536)  # an entry is listed by several outputs, in every format
+def _uid(source_id: str, key: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(_ENTRY_ID_NAMESPACE, source_id + chr(10) + key)}"
 
 
 def feed_updated(entries: Sequence[Entry]) -> datetime:
@@ -223,7 +228,8 @@ def render_json_feed(info: FeedInfo, entries: Sequence[Entry]) -> bytes:
     if info.language:
         document["language"] = info.language
     document["items"] = [_json_item(entry, info) for entry in entries]
-    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+    # compact: json's C encoder is not used with indent, and a feed reader needs no spaces
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
 def _json_item(entry: Entry, info: FeedInfo) -> dict[str, Any]:
