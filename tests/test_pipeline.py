@@ -365,3 +365,5 @@ def test_slow_feeds_and_their_own_hints_are_polled_less_often(
                                       "interval": "10m"}])
     poll(settings, worker_pool)
     assert timedelta(minutes=108) <= next_delay(settings) <= timedelta(minutes=132)
+    assert poll(settings, worker_pool)["uk"].status == "not-modified"
+    assert timedelta(minutes=108) <= next_delay(settings) <= timedelta(minutes=132)  # kept
