@@ -120,20 +120,14 @@ class Likeness:
 
 
 @cache
-def _minhash_type() -> type[MinHash]:
-    """datasketch's MinHash, imported on first use: the package imports scipy (0.4 s),
-    which only the processes that compute signatures should pay for."""
-    from datasketch import MinHash  # noqa: PLC0415
-
-    loaded: type[MinHash] = MinHash
-    return loaded
-
-
-@cache
 def _template() -> MinHash:
     """A MinHash whose permutations (drawn from _SEED) every signature reuses: datasketch
-    draws them again for every new MinHash, which cost more than hashing the text."""
-    return _minhash_type()(num_perm=NUM_PERM, seed=_SEED)
+    draws them again for every new MinHash, which cost more than hashing the text.
+    Imported on first use: datasketch imports scipy (0.4 s), which only the processes
+    that compute signatures should pay for."""
+    from datasketch import MinHash  # noqa: PLC0415
+
+    return MinHash(num_perm=NUM_PERM, seed=_SEED)
 
 
 def text_likeness(text: str) -> Likeness:
@@ -144,8 +138,8 @@ def text_likeness(text: str) -> Likeness:
     if len(shingles) < MIN_SHINGLES:
         return Likeness((), len(shingles), numbers)
     template = _template()
-    minhash = _minhash_type()(num_perm=NUM_PERM, seed=_SEED, scheme=template.scheme,
-                              permutations=template.permutations)
+    minhash = type(template)(num_perm=NUM_PERM, seed=_SEED, scheme=template.scheme,
+                             permutations=template.permutations)
     minhash.update_batch([shingle.encode("utf-8") for shingle in sorted(shingles)])
     return Likeness(tuple(int(value) for value in minhash.hashvalues), len(shingles), numbers)
 

@@ -27,9 +27,7 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 
 # ISO 639 codes that name no single language: undetermined, multiple, uncoded, none.
 NOT_LANGUAGES = frozenset({"und", "mul", "mis", "zxx"})
-# The cheap gate trusts itself only on text this long (a headline full of Ukrainian
-# names reads as Finnish or Polish to it) — unless a declared language agrees with it.
-DETECTION_CHARS = 400
+DETECTION_CHARS = 400  # detection reads at most this much of an entry's text
 _LETTER = re.compile(r"[^\W\d_]")
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
 # lingua's languages that are not written in the Latin script
@@ -37,6 +35,8 @@ NON_LATIN = frozenset({
     "ar", "be", "bg", "bn", "el", "fa", "gu", "he", "hi", "hy", "ja", "ka", "kk", "ko",
     "mk", "mn", "mr", "pa", "ru", "sr", "ta", "te", "th", "uk", "ur", "zh",
 })
+# The cheap gate trusts itself only on text this long (a headline full of Ukrainian
+# names reads as Finnish or Polish to it) — unless a declared language agrees with it.
 MIN_GATE_WORDS = 10
 FOREIGN_CONFIDENCE = 0.9
 

@@ -82,10 +82,11 @@ def process_document(
     max_bytes: int,
     now: datetime,
     known: Collection[str] = frozenset(),
+    salt: str = "",
 ) -> ProcessedFeed:
     """parse | normalize, in a worker process; a parse failure comes back as data. Items
-    whose digest is ``known`` (stored by an earlier poll) are not parsed again."""
-    salt = rules_salt(source, *rules)
+    whose digest under ``salt`` is ``known`` (stored by an earlier poll) are not parsed
+    again."""
     try:
         parsed = parse_document(body, headers, url, max_bytes, known, salt)
     except ParseError as error:
@@ -95,7 +96,7 @@ def process_document(
     hints = {key: str(parsed.feed[key]) for key in FEED_HINTS if parsed.feed.get(key)}
     return ProcessedFeed(
         tuple(entries), parsed.warning, feed=hints, digests=parsed.digests,
-        skipped=parsed.skipped, body_digest=body_digest(body, salt),
+        skipped=parsed.skipped,
     )
 
 
@@ -168,11 +169,8 @@ async def poll_source(
     state = store.poll_state(source.id, REDIRECT_GRACE)
     target = source.model_copy(update={"url": state.fetch_url}) if state.fetch_url else source
     fetched = await fetcher.fetch(target, state.validators)
-    processed = None
-    if fetched.ok:
-        processed = _unchanged(settings, source, fetched, state) or await _process(
-            settings, source, fetched, state, executor, clock()
-        )
+    processed = await _process(settings, source, fetched, state, executor, clock()) \
+        if fetched.ok else None
     now = clock()
     error = fetched.error or (processed.error if processed else None)
     failures = state.failures + 1 if error else 0
@@ -208,19 +206,6 @@ def _publication_times(
     return sorted({*store.recent_published(source_id), *fresh}, reverse=True)
 
 
-def _unchanged(
-    settings: Settings, source: SourceConfig, fetched: FetchResult, state: PollState
-) -> ProcessedFeed | None:
-    """The outcome of parsing, when the body is byte for byte the one parsed last time
-    under the same rules (servers without validators): nothing new, nothing to parse."""
-    if state.body_digest is None or fetched.body is None:
-        return None
-    salt = rules_salt(source, settings.taxonomy, settings.language_policy)
-    if body_digest(fetched.body, salt) != state.body_digest:
-        return None
-    return ProcessedFeed(feed=state.feed_hints, skipped=len(state.item_digests))
-
-
 async def _process(
     settings: Settings,
     source: SourceConfig,
@@ -229,7 +214,14 @@ async def _process(
     executor: Executor,
     now: datetime,
 ) -> ProcessedFeed:
+    """parse | normalize in the pool — unless the body is byte for byte the one parsed
+    last time under the same rules (servers without validators): then nothing is new."""
     assert fetched.body is not None
+    rules = (settings.taxonomy, settings.language_policy)
+    salt = rules_salt(source, *rules)
+    digest = body_digest(fetched.body, salt)
+    if digest == state.body_digest:
+        return ProcessedFeed(feed=state.feed_hints, skipped=len(state.item_digests))
     loop = asyncio.get_running_loop()
     job = loop.run_in_executor(
         executor,
@@ -238,15 +230,17 @@ async def _process(
         fetched.headers,
         fetched.final_url or source.url,
         source,
-        (settings.taxonomy, settings.language_policy),
+        rules,
         settings.polling.max_bytes,
         now,
         state.item_digests,
+        salt,
     )
     try:
-        return await job
+        processed = await job
     except Exception as error:  # a crashed worker or a bug on one feed must not stop the rest
         return ProcessedFeed(error=ErrorInfo.from_exception(error))
+    return replace(processed, body_digest=digest) if processed.error is None else processed
 
 
 def publish_all(settings: Settings, store: Store) -> PublishReport:
@@ -257,7 +251,8 @@ def publish_all(settings: Settings, store: Store) -> PublishReport:
     folder = settings.output_dir
     manifest = read_manifest(folder)
     site = select_site(settings, store, manifest.paths)
-    site_key = _site_fingerprint(settings)
+    sources = _source_infos(settings)
+    site_key = _site_fingerprint(settings, sources)
     files: dict[str, bytes] = {}
     kept: list[str] = []
     fingerprints: dict[str, str] = {}
@@ -269,7 +264,7 @@ def publish_all(settings: Settings, store: Store) -> PublishReport:
         ):
             kept += paths
         else:
-            files |= render_output(settings, output, entries)
+            files |= render_output(settings, sources, output, entries)
     files |= render_directory(settings, site)
     return write_outputs(folder, files, kept, fingerprints)
 
@@ -304,9 +299,10 @@ def build_site(
     configured format, plus ``index.html`` and ``outputs.opml``. ``published`` is what the
     last publish wrote (feed-tag outputs stay while their tag is in use)."""
     site = select_site(settings, timeline, published)
+    sources = _source_infos(settings)
     files: dict[str, bytes] = {}
     for output, entries in site:
-        files |= render_output(settings, output, entries)
+        files |= render_output(settings, sources, output, entries)
     return files | render_directory(settings, site)
 
 
@@ -321,11 +317,12 @@ def select_site(
     return [(output, first_entries(output, timeline.candidates(output))) for output in outputs]
 
 
-def render_output(settings: Settings, output: Output, entries: list[Entry]) -> dict[str, bytes]:
+def render_output(
+    settings: Settings, sources: Mapping[str, SourceInfo], output: Output, entries: list[Entry]
+) -> dict[str, bytes]:
     """One output in every configured format."""
     site = settings.site
-    info = FeedInfo(output, site.base_url, site.title, _source_infos(settings),
-                    settings.publish.websub_hub)
+    info = FeedInfo(output, site.base_url, site.title, sources, settings.publish.websub_hub)
     return {f"{output.path}.{fmt}": render_feed(fmt, info, entries)
             for fmt in settings.publish.formats}
 
@@ -348,11 +345,11 @@ def _source_infos(settings: Settings) -> dict[str, SourceInfo]:
     }
 
 
-def _site_fingerprint(settings: Settings) -> bytes:
+def _site_fingerprint(settings: Settings, sources: Mapping[str, SourceInfo]) -> bytes:
     """What every rendered output depends on besides its own entries."""
     site, publish = settings.site, settings.publish
     facts = (__version__, site.base_url, site.title, publish.formats, publish.websub_hub,
-             sorted(_source_infos(settings).items()))
+             sorted(sources.items()))
     return hashlib.blake2b(repr(facts).encode(), digest_size=32).digest()
 
 
