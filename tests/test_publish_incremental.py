@@ -59,8 +59,10 @@ def publish(settings: Settings) -> PublishReport:
         store.close()
 
 
-def test_indexed_selection_equals_the_in_memory_one(site: Settings) -> None:
+@pytest.mark.parametrize("sparse_tag_rows", [0, 1_000_000], ids=["walked", "indexed"])
+def test_indexed_selection_equals_the_in_memory_one(site: Settings, sparse_tag_rows: int) -> None:
     store = Store.open(site.database)
+    store.sparse_tag_rows = sparse_tag_rows
     try:
         timeline = store.timeline()
         assert len(timeline) >= 7

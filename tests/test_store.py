@@ -21,6 +21,7 @@ from refeed.model import (
     Validators,
 )
 from refeed.schema import migrations
+from refeed.select import Output
 from refeed.store import MAX_CANDIDATES, EntryQuery, Store
 from tests.test_dedup import make_entry
 
@@ -60,14 +61,14 @@ def test_open_creates_wal_database_with_schema_and_migrations_table(store: Store
     assert [m.name for m in migrations.applied(store.db)] == [
         "m001_initial_schema", "m002_language_evidence_and_categories",
         "m003_near_duplicate_signatures", "m004_retention_tombstones", "m005_document_digests",
-        "m006_timeline_index", "m007_duplicate_index",
+        "m006_timeline_index", "m007_duplicate_index", "m008_facets_index",
     ]
 
 
 def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     Store.open(tmp_path / "db").close()
     again = Store.open(tmp_path / "db")
-    assert len(migrations.applied(again.db)) == 7
+    assert len(migrations.applied(again.db)) == 8
     assert migrations.pending(again.db) == []
 
 
@@ -141,6 +142,26 @@ def test_cross_source_duplicate_is_recorded_not_listed(store: Store) -> None:
     assert sorted((row["source_id"], row["duplicate_of"]) for row in everything) == [
         ("a", None), ("b", listed[0]["id"])
     ]
+
+
+@pytest.mark.parametrize("sparse_tag_rows", [0, 1_000_000], ids=["walked", "indexed"])
+def test_a_tag_output_lists_an_original_whose_copy_alone_carries_the_tag(
+    store: Store, sparse_tag_rows: int
+) -> None:
+    """The English original stands for the tag of its copy of unknown language in
+    ``tag/x/en``, whichever way the selection reads the tag (walking the timeline or
+    through the tag index)."""
+    store.sparse_tag_rows = sparse_tag_rows
+    record(store, fetched("a"), make_entry(tags=()), make_entry(key="g2", link="https://x.example/2",
+           canonical_url="https://x.example/2", content_hash="h2", tags=("sport",)))
+    record(store, fetched("b"), make_entry(source_id="b", key="copy", language="",
+                                           tags=("Переговори",)))
+    talks_en = Output("tag/negotiations/en", "", "tag", tags=("переговори",), languages=("en",))
+    talks_uk = Output("tag/negotiations/uk", "", "tag", tags=("переговори",), languages=("uk",))
+    assert [(e.source_id, e.key) for e in store.candidates(talks_en)] == [("a", "guid-1")]
+    assert list(store.candidates(talks_uk)) == []
+    sport = Output("tag/sport", "", "tag", tags=("sport",))
+    assert [e.key for e in store.candidates(sport)] == ["g2"]
 
 
 def test_queries_by_tag_language_source_and_text(store: Store) -> None:

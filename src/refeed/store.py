@@ -60,6 +60,8 @@ _TIMELINE_ROWS = """
     ) AS seen_in
     FROM entries"""
 _TIMELINE_ORDER = "ORDER BY published DESC, source_id, key"
+# a tag on at most this many entries is selected through the tag index, not the timeline
+SPARSE_TAG_ROWS = 2000
 MAX_CANDIDATES = 64  # stored entries compared with one incoming entry, at most
 _ENTRY_COLUMNS = (
     "source_id", "key", "guid", "link", "canonical_url", "title", "summary", "content",
@@ -92,6 +94,7 @@ class Store:
         self.db = db
         self._batch_until: float | None = None  # inside batch(): when to commit next
         self._batch_seconds = 0.0
+        self.sparse_tag_rows = SPARSE_TAG_ROWS
 
     @contextmanager
     def batch(self, seconds: float = 0.25) -> Iterator[None]:
@@ -521,16 +524,35 @@ class Store:
                 params += list(values)
         if output.tags:
             folded = sorted({tag_fold(tag) for tag in output.tags})
-            marks = ", ".join("?" for _ in folded)
-            clauses.append(
-                f"(id IN (SELECT entry_id FROM entry_tags WHERE folded IN ({marks})) OR id IN "
-                "(SELECT copy.duplicate_of FROM entry_tags JOIN entries AS copy "
-                f"ON copy.id = entry_tags.entry_id WHERE folded IN ({marks})))"
-            )
+            tagged = self._tagged_rows(folded, output.languages)
+            if not tagged:
+                return
+            common = tagged > self.sparse_tag_rows
+            clauses.append(_walked_tag_clause(folded) if common else _indexed_tag_clause(folded))
             params += folded * 2
         sql = f"{_TIMELINE_ROWS} WHERE {' AND '.join(clauses)} {_TIMELINE_ORDER}"
         for row in self.db.query(sql, params):
             yield _row_entry(row)
+
+    def _tagged_rows(self, folded: Sequence[str], languages: Sequence[str]) -> int:
+        """How many entries carry one of the ``folded`` tags and stand for an original in
+        one of ``languages`` (any language when empty), counted up to one past
+        :attr:`sparse_tag_rows`."""
+        tag_marks = ", ".join("?" for _ in folded)
+        sql = f"SELECT 1 FROM entry_tags WHERE folded IN ({tag_marks})"
+        if languages:
+            sql = (
+                "SELECT 1 FROM entry_tags"
+                " CROSS JOIN entries AS tagged INDEXED BY entries_facets"
+                " ON tagged.id = entry_tags.entry_id"
+                " CROSS JOIN entries AS original INDEXED BY entries_facets"
+                " ON original.id = coalesce(tagged.duplicate_of, tagged.id)"
+                f" WHERE folded IN ({tag_marks})"
+                f" AND original.language IN ({', '.join('?' for _ in languages)})"
+            )
+        limited = f"SELECT count(*) FROM ({sql} LIMIT ?)"
+        params = [*folded, *languages, self.sparse_tag_rows + 1]
+        return int(self.db.execute(limited, params).fetchone()[0])
 
     def tag_usage(self) -> dict[str, int]:
         """:func:`refeed.select.tag_usage` of the timeline, counted by SQLite: how many
@@ -539,7 +561,8 @@ class Store:
         sql = """
             SELECT folded, tag, count(*) AS uses FROM (
                 SELECT coalesce(duplicate_of, id) AS original, folded, min(tag) AS tag
-                FROM entry_tags JOIN entries ON entries.id = entry_tags.entry_id
+                FROM entry_tags JOIN entries INDEXED BY entries_facets
+                ON entries.id = entry_tags.entry_id
                 GROUP BY original, folded
             ) GROUP BY folded, tag
         """
@@ -569,6 +592,30 @@ class Store:
             clauses.append("id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)")
             params.append(self.db.quote_fts(query.search))
         return clauses, params
+
+
+def _walked_tag_clause(folded: Sequence[str]) -> str:
+    """"The entry or a copy carries one of ``folded``", checked entry by entry while the
+    timeline index is walked: for a common tag the first 50 come after a few hundred
+    rows."""
+    marks = ", ".join("?" for _ in folded)
+    return (
+        f"(EXISTS (SELECT 1 FROM entry_tags WHERE entry_id = entries.id AND folded IN ({marks}))"
+        " OR EXISTS (SELECT 1 FROM entries AS copy CROSS JOIN entry_tags"
+        " ON entry_tags.entry_id = copy.id"
+        f" WHERE copy.duplicate_of = entries.id AND folded IN ({marks})))"
+    )
+
+
+def _indexed_tag_clause(folded: Sequence[str]) -> str:
+    """The same condition through the tag index: for a rare tag, its few entries are
+    looked up and sorted (walking the timeline would read all of it)."""
+    marks = ", ".join("?" for _ in folded)
+    return (
+        f"(id IN (SELECT entry_id FROM entry_tags WHERE folded IN ({marks})) OR id IN "
+        "(SELECT copy.duplicate_of FROM entry_tags JOIN entries AS copy "
+        f"ON copy.id = entry_tags.entry_id WHERE folded IN ({marks})))"
+    )
 
 
 def _entry_row(entry: Entry, revision: str, now: datetime) -> dict[str, Any]:
