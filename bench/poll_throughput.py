@@ -55,8 +55,9 @@ from aiohttp import web
 
 from refeed.config import Settings
 from refeed.model import ErrorInfo, PollResult
-from refeed.pipeline import make_worker_pool, poll_all, process_document, utc_now
+from refeed.pipeline import make_worker_pool, poll_all, utc_now
 from refeed.store import Store
+from refeed.worker import process_document
 
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus" / "real"
 NOT_FEEDS = ("LICENSE", "LICENSE.md", "README.md")

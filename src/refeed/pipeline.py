@@ -32,7 +32,6 @@ from refeed.cadence import (
     retry_after,
 )
 from refeed.config import Settings, SourceConfig
-from refeed.errors import ParseError
 from refeed.fetch import Fetcher, ping_hub
 from refeed.language import NO_DETECTION, LanguagePolicy, preload
 from refeed.model import (
@@ -43,10 +42,8 @@ from refeed.model import (
     PollState,
     PollStatus,
     ProcessedFeed,
-    Taxonomy,
 )
-from refeed.normalize import entry_tags, normalize_feed, tagging_fingerprint, tagging_text
-from refeed.parse import parse_document
+from refeed.normalize import entry_tags, tagging_fingerprint, tagging_text
 from refeed.prescan import body_digest, rules_salt
 from refeed.publish import PublishReport, read_manifest, write_outputs
 from refeed.render import (
@@ -60,10 +57,10 @@ from refeed.render import (
 )
 from refeed.select import Output, Timeline, define_outputs, first_entries, tag_slugs_in
 from refeed.store import Store
+from refeed.worker import process_document
 
 Clock = Callable[[], datetime]
 FEED_FORMATS = frozenset({"atom", "rss", "json"})
-FEED_HINTS = ("ttl", "sy_updateperiod", "sy_updatefrequency")
 REDIRECT_GRACE = 3  # polls in a row a permanent redirect must be seen before it is followed
 OnResult = Callable[[PollResult], None]
 
@@ -71,33 +68,6 @@ OnResult = Callable[[PollResult], None]
 def utc_now() -> datetime:
     """The current time, UTC."""
     return datetime.now(UTC)
-
-
-def process_document(
-    body: bytes,
-    headers: Mapping[str, str],
-    url: str,
-    source: SourceConfig,
-    rules: tuple[Taxonomy, LanguagePolicy],
-    max_bytes: int,
-    now: datetime,
-    known: Collection[str] = frozenset(),
-    salt: str = "",
-) -> ProcessedFeed:
-    """parse | normalize, in a worker process; a parse failure comes back as data. Items
-    whose digest under ``salt`` is ``known`` (stored by an earlier poll) are not parsed
-    again."""
-    try:
-        parsed = parse_document(body, headers, url, max_bytes, known, salt)
-    except ParseError as error:
-        return ProcessedFeed(error=ErrorInfo.from_exception(error))
-    taxonomy, policy = rules
-    entries = normalize_feed(parsed, source, taxonomy, now, policy)
-    hints = {key: str(parsed.feed[key]) for key in FEED_HINTS if parsed.feed.get(key)}
-    return ProcessedFeed(
-        tuple(entries), parsed.warning, feed=hints, digests=parsed.digests,
-        skipped=parsed.skipped,
-    )
 
 
 def make_worker_pool(policy: LanguagePolicy = NO_DETECTION) -> ProcessPoolExecutor:
