@@ -352,6 +352,7 @@ def test_entry_id_is_the_same_in_every_format_and_output() -> None:
 @pytest.mark.parametrize(
     "changes",
     [{"title": ""}, {"title": "", "summary": "", "content": ""}, {"link": None, "summary": ""},
+     {"title": "", "link": None, "summary": "", "content": ""},  # an empty <item/> (farm)
      {"source_id": "gone"}, {"authors": ()}],
 )
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -157,7 +157,7 @@ def _add_entry(item: FeedEntry, entry: Entry, info: FeedInfo) -> None:
     if entry.summary:
         item.summary(entry.summary, type="html")
     # Atom needs content or an alternate link; RSS an item needs a title or a description
-    body = entry.content or ("" if entry.link else entry.summary or html.escape(entry.title))
+    body = entry.content or ("" if entry.link else entry.summary or html.escape(entry_title(entry)))
     if body:
         item.content(body, type="html")
     for author in entry.authors:
