@@ -14,11 +14,14 @@ from hypothesis import strategies as st
 
 from refeed.config import SourceConfig
 from refeed.dedup import (
+    NUM_PERM,
+    SEED,
     DedupPolicy,
     band_keys,
     decide,
     entry_revision,
     fingerprint,
+    minhash,
     overlap,
     same_story,
     similarity,
@@ -242,3 +245,14 @@ def test_clusters_do_not_depend_on_arrival_order(order: list[Entry], polls: int)
 def test_the_pool_has_the_expected_clusters() -> None:
     assert clusters(POOL, 1) == {frozenset({"k0", "k1", "k2"}), frozenset({"k3", "k4"}),
                                  frozenset({"k9"})}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.text(min_size=1, max_size=30), min_size=1, max_size=80))
+def test_signatures_are_datasketch_signatures(shingles: set[str]) -> None:
+    """Signatures stored by versions that computed them with datasketch stay comparable."""
+    from datasketch import MinHash  # noqa: PLC0415
+
+    reference = MinHash(num_perm=NUM_PERM, seed=SEED)
+    reference.update_batch([shingle.encode("utf-8") for shingle in shingles])
+    assert minhash(shingles) == tuple(int(value) for value in reference.hashvalues)

@@ -42,13 +42,14 @@ from typing import TYPE_CHECKING
 from refeed.model import Action, Decision, Entry, StoredEntry
 
 if TYPE_CHECKING:
-    from datasketch import MinHash
+    import numpy as np
+    from numpy.typing import NDArray
 
 NUM_PERM = 64
 BANDS = 16  # 16 bands of 4 rows: pairs from ~0.5 similarity on share a band
 ROWS = NUM_PERM // BANDS
 MIN_SHINGLES = 4  # shorter texts get no signature: too little to compare
-_SEED = 20261125
+SEED = 20261125
 _WORD = re.compile(r"[^\W_]+")  # runs of str.isalnum() characters, as re defines \w
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _BOILERPLATE = re.compile(
@@ -120,14 +121,37 @@ class Likeness:
 
 
 @cache
-def _template() -> MinHash:
-    """A MinHash whose permutations (drawn from _SEED) every signature reuses: datasketch
-    draws them again for every new MinHash, which cost more than hashing the text.
-    Imported on first use: datasketch imports scipy (0.4 s), which only the processes
-    that compute signatures should pay for."""
-    from datasketch import MinHash  # noqa: PLC0415
+def _permutations() -> tuple[NDArray[np.uint32], NDArray[np.uint32]]:
+    """The ``(a, b)`` of the NUM_PERM affine permutations ``h -> a*h + b mod 2**32``, drawn
+    from SEED exactly as datasketch 2's ``MinHash(scheme="affine32")`` draws them, so
+    signatures stored by earlier versions (computed by datasketch) stay comparable.
+    numpy is imported on first use, by the processes that compute signatures."""
+    import numpy as np  # noqa: PLC0415
 
-    return MinHash(num_perm=NUM_PERM, seed=_SEED)
+    generator = np.random.RandomState(SEED)
+    odd = generator.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    return odd, generator.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+
+
+def minhash(shingles: Iterable[str]) -> tuple[int, ...]:
+    """The MinHash signature of a set of shingles: per permutation, the least permuted
+    hash. Each shingle is hashed by the first 4 bytes of its SHA-1 and avalanched by
+    MurmurHash3's 32-bit finalizer, as datasketch does. (datasketch itself is not
+    used at run time: importing it imports scipy, 43 MiB in every worker.)"""
+    import numpy as np  # noqa: PLC0415
+
+    a, b = _permutations()
+    hashes = np.array(
+        [int.from_bytes(hashlib.sha1(shingle.encode("utf-8")).digest()[:4], "little")
+         for shingle in shingles],
+        dtype=np.uint32,
+    ).reshape(-1, 1)
+    hashes ^= hashes >> np.uint32(16)
+    hashes *= np.uint32(0x85EBCA6B)
+    hashes ^= hashes >> np.uint32(13)
+    hashes *= np.uint32(0xC2B2AE35)
+    hashes ^= hashes >> np.uint32(16)
+    return tuple(int(value) for value in (hashes * a + b).min(axis=0))
 
 
 def text_likeness(text: str) -> Likeness:
@@ -137,12 +161,7 @@ def text_likeness(text: str) -> Likeness:
     numbers = tuple(sorted({token for token in tokens if token.isdigit()}))
     if len(shingles) < MIN_SHINGLES:
         return Likeness((), len(shingles), numbers)
-    template = _template()
-    minhash = type(template)(num_perm=NUM_PERM, seed=_SEED, scheme=template.scheme,
-                             permutations=template.permutations)
-    minhash.update_batch([shingle.encode("utf-8") for shingle in sorted(shingles)])
-    return Likeness(tuple(int(value) for value in minhash.hashvalues), len(shingles), numbers)
-
+    return Likeness(minhash(shingles), len(shingles), numbers)
 
 
 def band_keys(signature_values: Sequence[int]) -> list[tuple[int, int]]:

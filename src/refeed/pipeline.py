@@ -57,7 +57,7 @@ from refeed.render import (
 )
 from refeed.select import Output, Timeline, define_outputs, first_entries, tag_slugs_in
 from refeed.store import Store
-from refeed.worker import process_document
+from refeed.worker import process_document, share_detectors
 
 Clock = Callable[[], datetime]
 FEED_FORMATS = frozenset({"atom", "rss", "json"})
@@ -72,13 +72,16 @@ def utc_now() -> datetime:
 
 def make_worker_pool(policy: LanguagePolicy = NO_DETECTION) -> ProcessPoolExecutor:
     """A process pool with one worker per core, started with ``forkserver`` (forking a
-    process that runs an event loop and threads is unsafe); each worker loads the
-    language detectors of ``policy`` as it starts. (They cannot be loaded once in the
-    forkserver and shared: lingua loads its models on threads, and a worker forked from
-    that process deadlocks on its first detection.)"""
+    process that runs an event loop and threads is unsafe). The forkserver loads the
+    language detectors of ``policy`` once and the workers it forks share them; a worker
+    whose forkserver was started for other languages loads its own as it starts."""
+    context = multiprocessing.get_context("forkserver")
+    # the forkserver imports the worker's modules (and models) once; workers share them
+    share_detectors(policy)
+    context.set_forkserver_preload(["refeed.worker"])
     return ProcessPoolExecutor(
         max_workers=os.cpu_count() or 1,
-        mp_context=multiprocessing.get_context("forkserver"),
+        mp_context=context,
         initializer=preload,
         initargs=(policy,),
     )
