@@ -59,6 +59,7 @@ from _common import (
     parallel_capacity,
     peak_rss_of,
     process_cpu,
+    process_tree,
     remove_unless_kept,
     reset_peak_rss,
     run_measured,
@@ -84,7 +85,7 @@ from refeed.pipeline import make_worker_pool, poll_all, publish_all
 from refeed.store import Store
 
 BENCH = Path(__file__).resolve().parent
-SCENARIOS = ("cold", "steady", "churn", "serve", "floors", "reader")
+SCENARIOS = ("cold", "steady", "churn", "serve", "daemon", "floors", "reader")
 NEEDS_COLD = frozenset({"steady", "churn", "serve"})
 READER_VERSION = "3.26"  # the last release that supports Python 3.11
 # reader 3.26 vendors a feedparser that imports ``sgmllib``; feedparser >= 6.0.12 (which
@@ -470,6 +471,67 @@ def scenario_churn(bench: Bench) -> None:
     timed_publish(bench, "publish-churn", "publish after churn")
 
 
+# --------------------------------------------------------------------------- daemon
+
+
+def scenario_daemon(bench: Bench) -> None:
+    """`refeed run` on an empty database of its own: the memory of its process tree
+    (PSS, so pages the workers share with the forkserver count once) while it ingests."""
+    seconds = bench.args.daemon_seconds
+    heading(f"7. daemon: `refeed run` over {bench.spec.feeds:,} sources from an empty"
+            f" database, {seconds:g} s, memory sampled every 2 s")
+    bench.farm_round(1)
+    config = dict(refeed_config(bench.farm, bench.spec, bench.args.concurrency, free_port()),
+                  database="daemon.db", output_dir="daemon-feeds")
+    folder = bench.folder / "daemon"
+    folder.mkdir(exist_ok=True)
+    write_settings(folder, config)
+    daemon = subprocess.Popen([*refeed_command(), "-c", str(folder / "config.yaml"), "run"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak: dict[str, float] = {}
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < seconds and daemon.poll() is None:
+            time.sleep(2)
+            sample = _tree_memory(daemon.pid)
+            for key, value in sample.items():
+                peak[key] = max(peak.get(key, 0.0), value)
+    finally:
+        daemon.terminate()
+        daemon.wait(30)
+    entries = _count_rows(folder / "daemon.db")
+    bench.add("daemon", Result("daemon (`refeed run`)", time.perf_counter() - started,
+                               entries, "entries", main_rss=peak.get("main RSS"),
+                               note=f"peak PSS {peak.get('total PSS', 0):.0f} MiB"),
+              [f"memory   peak {key} {value:.0f} MiB" for key, value in sorted(peak.items())])
+
+
+def _tree_memory(root: int) -> dict[str, float]:
+    """PSS and RSS (MiB) of ``root`` and its descendants: in total, of ``root`` alone, and
+    of the largest other process (a pool worker)."""
+    memory: dict[str, float] = {}
+    for pid in process_tree(root):
+        try:
+            lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in lines)
+        for kind in ("PSS", "RSS"):
+            mib = int(fields[kind.capitalize()].split()[0]) / 1024
+            memory[f"total {kind}"] = memory.get(f"total {kind}", 0.0) + mib
+            role = "main" if pid == root else "largest child"
+            memory[f"{role} {kind}"] = max(memory.get(f"{role} {kind}", 0.0), mib)
+    return memory
+
+
+def _count_rows(database: Path) -> int:
+    if not database.exists():
+        return 0
+    with sqlite3.connect(database) as connection:
+        count: int = connection.execute("SELECT count(*) FROM entries").fetchone()[0]
+    return count
+
+
 # --------------------------------------------------------------------------- serve
 
 
@@ -826,6 +888,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--reader-workers", type=int, default=8,
                         help="reader.update_feeds(workers=) (8)")
     parser.add_argument("--serve-seconds", type=float, help="seconds per serve phase (5)")
+    parser.add_argument("--daemon-seconds", type=float,
+                        help="how long the daemon scenario runs `refeed run` (60; --quick 20)")
     parser.add_argument("--timeout", type=float, default=90.0,
                         help="seconds after which a publish or the CLI poll is stopped and"
                              " reported as timed out; later publishes are then skipped (90)")
@@ -839,6 +903,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args.feeds = args.feeds or (100 if args.quick else 1000)
     args.entries = args.entries or (20 if args.quick else 50)
     args.serve_seconds = args.serve_seconds or (2.0 if args.quick else 5.0)
+    args.daemon_seconds = args.daemon_seconds or (20.0 if args.quick else 60.0)
     chosen = [name.strip() for name in args.scenarios.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(SCENARIOS))
     if unknown:
@@ -901,6 +966,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "steady": lambda: scenario_steady(bench),
             "churn": lambda: scenario_churn(bench),
             "serve": lambda: scenario_serve(bench),
+            "daemon": lambda: scenario_daemon(bench),
             "floors": lambda: scenario_floors(bench),
             "reader": lambda: scenario_reader(bench, python) if python else None,
         }
