@@ -539,3 +539,9 @@ def test_alias_conflict_is_reported_at_the_second_spelling(
 def test_named_feed_with_unknown_source_is_reported(workdir: Path) -> None:
     text = ONE_SOURCE + "publish:\n  feeds:\n    - id: uk-only\n      sources: [up-kk]\n"
     assert locations(problems_in(text)) == [(CONFIG_NAME, 7, "publish.feeds[0].sources[0]")]
+
+
+def test_an_empty_site_title_is_refused_at_its_line(workdir: Path) -> None:
+    """Every output feed needs a title, and the whole-timeline feed takes the site's."""
+    problems = problems_in(f'site:\n  title: ""\n{ONE_SOURCE}')
+    assert locations(problems) == [(CONFIG_NAME, 2, "site.title")]

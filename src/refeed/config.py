@@ -120,7 +120,7 @@ class Section(BaseModel):
 class SiteConfig(Section):
     """``site:`` — what the published outputs are and where they are served."""
 
-    title: Text = "refeed"
+    title: Label = "refeed"
     base_url: str = "http://localhost:8080/"
     languages: tuple[LanguageCode, ...] = ()
 

@@ -122,8 +122,10 @@ def _add_rss_hub(document: bytes, hub: str | None) -> bytes:
 def _feed_generator(info: FeedInfo, entries: Sequence[Entry], fmt: str) -> FeedGenerator:
     generator = FeedGenerator()
     generator.id(info.url("atom"))
-    generator.title(info.output.title)
-    generator.subtitle(_subtitle(info))
+    generator.title(info.output.title or info.output.path)  # feeds require a title
+    # RSS readers render a channel description as HTML; Atom's subtitle is plain text
+    subtitle = _subtitle(info)
+    generator.subtitle(html.escape(subtitle) if fmt == "rss" else subtitle)
     generator.author({"name": info.site_title})
     # self first: feedgen's RSS channel <link> is the last link added, which must be the site
     generator.link(href=info.url(fmt), rel="self", type=MEDIA_TYPES[fmt])

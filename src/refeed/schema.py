@@ -215,10 +215,12 @@ def unpack_signature(blob: bytes | None) -> tuple[int, ...]:
 
 
 def iso(moment: datetime) -> str:
-    """``2026-10-04T05:40:00Z``: sortable as text, always UTC."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``2026-10-04T05:40:00Z``: sortable as text, always UTC, the year in four digits
+    (``strftime("%Y")`` writes the year 103 as ``103``)."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def from_iso(text: str) -> datetime:
-    """Inverse of :func:`iso`."""
-    return datetime.fromisoformat(text)
+    """Inverse of :func:`iso`; also reads the unpadded years earlier versions wrote."""
+    year, dash, rest = text.partition("-")
+    return datetime.fromisoformat(year.zfill(4) + dash + rest)
