@@ -448,10 +448,11 @@ def test_illegal_character_reference_in_rss_document_does_not_survive() -> None:
     assert xml_illegal_in(entry.summary) == []
 
 
-def test_lone_surrogate_in_date_string_does_not_crash() -> None:
+def test_lone_surrogate_in_date_string_is_dropped_and_the_date_read() -> None:
     body = json_feed({"title": "No id, no url", "date_published": "2024-05-01\ud800"})
     (entry,) = normalize_document(body)
-    assert not entry.dated
+    assert entry.dated
+    assert entry.published == datetime(2024, 5, 1, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------------------- dates

@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 import feedparser
 import pytest
 
+from refeed.parse import MAX_ENTRIES, parse_document
 from refeed.pipeline import poll_all
 from refeed.prescan import prescan
 from refeed.store import Store
@@ -125,6 +126,26 @@ def test_json_feed_items_are_cut() -> None:
     second = prescan(body, URL, set(first.digests), "salt")
     assert second.skipped == 2
     assert [item["title"] for item in json.loads(second.body)["items"]] == ["no id"]
+
+
+def test_items_past_the_limit_are_cut_and_counted() -> None:
+    scan = prescan(rss(["alpha one", "beta two", "gamma three", "delta four"]), URL, (), "s", 2)
+    assert titles(scan.body) == ["alpha one", "beta two"]
+    assert (len(scan.digests), scan.skipped, scan.dropped) == (2, 0, 2)
+    items = [{"id": str(n), "title": f"t{n}"} for n in range(5)]
+    document = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items}
+    scan = prescan(json.dumps(document).encode(), URL, (), "s", 3)
+    assert [item["id"] for item in json.loads(scan.body)["items"]] == ["0", "1", "2"]
+    assert (len(scan.digests), scan.skipped, scan.dropped) == (3, 0, 2)
+
+
+def test_a_document_of_more_than_max_entries_is_read_up_to_it_with_a_warning() -> None:
+    parsed = parse_document(rss([f"n{n} story" for n in range(MAX_ENTRIES + 5)]), {}, URL,
+                            10**8)
+    assert len(parsed.entries) == MAX_ENTRIES
+    assert parsed.entries[-1]["title"] == f"n{MAX_ENTRIES - 1} story"
+    assert parsed.warning == (f"the document lists {MAX_ENTRIES + 5} entries; only the first"
+                              f" {MAX_ENTRIES} are read")
 
 
 @pytest.mark.parametrize("document", [

@@ -27,7 +27,7 @@ from refeed.config import SourceConfig
 from refeed.dedup import fingerprint, text_likeness
 from refeed.language import NO_DETECTION, LanguagePolicy, decide_language
 from refeed.model import Enclosure, Entry, ParsedFeed, Taxonomy
-from refeed.text import clean_text, tag_fold
+from refeed.text import clean_text, tag_fold, without_bidi_controls
 
 MAX_KEY_LENGTH = 512
 TRACKING_PARAM_PREFIXES = ("utm_", "mtm_", "pk_")
@@ -168,8 +168,8 @@ def _entry_title(raw: Mapping[str, Any]) -> str:
     title = clean_text(_string(raw.get("title")))
     detail = raw.get("title_detail")
     if isinstance(detail, Mapping) and "html" in _string(detail.get("type")):
-        return html_to_text(title)
-    return _WHITESPACE.sub(" ", title).strip()
+        title = html_to_text(title)  # may spell bidi controls as character references
+    return _WHITESPACE.sub(" ", without_bidi_controls(title)).strip()
 
 
 def _html_field(detail: object, value: str) -> str:
@@ -276,7 +276,7 @@ def split_categories(labels: Iterable[str]) -> tuple[str, ...]:
     """Feed categories as single labels: ``"Politics, War"``, ``"News / Kyiv"`` and
     ``"a|b"`` split, ``#hashtag`` without its ``#``, whitespace collapsed, repeats gone."""
     parts = (
-        _WHITESPACE.sub(" ", clean_text(part)).strip().lstrip("#").strip()
+        _WHITESPACE.sub(" ", without_bidi_controls(clean_text(part))).strip().lstrip("#").strip()
         for label in labels
         for part in _CATEGORY_SEPARATORS.split(label)
     )

@@ -21,14 +21,26 @@ from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
 from feedparser.urls import resolve_relative_uris
 
 from refeed.errors import ParseError
 from refeed.model import ParsedFeed
 from refeed.prescan import prescan
+from refeed.text import clean_text
+
+MAX_ENTRIES = 1000  # entries read from one document (the first ones: feeds list newest first)
 
 _JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/(?P<number>[0-9.]+)$")
 _COMMENTS_AND_CDATA = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.S)
+_FIRST_ELEMENT = re.compile(rb"<[^\W\d]")
+# numeric character references to what no XML document can contain: surrogates, beyond
+# U+10FFFF, absurdly long (feedparser raises on them and loses the whole feed)
+_BAD_CHARREF = re.compile(
+    rb"&#(?:[xX]0*(?:[dD][89a-fA-F][0-9a-fA-F]{2}|[1-9a-fA-F][0-9a-fA-F]{6,}|1[1-9a-fA-F]"
+    rb"[0-9a-fA-F]{4})|0*(?:5[5-7][0-9]{3}|[0-9]{8,}|1[2-9][0-9]{5}|11[2-9][0-9]{4}"
+    rb"|111[5-9][0-9]{3}|1114[2-9][0-9]{2}|11141[2-9][0-9]|111411[2-9]));"
+)
 
 
 def parse_document(
@@ -50,25 +62,44 @@ def parse_document(
         raise ParseError(f"document of {len(body)} bytes exceeds the {max_bytes}-byte cap", url)
     if not body.strip():
         raise ParseError("empty document", url)
-    if declares_entities(body):
-        raise ParseError("document declares XML entities (<!ENTITY), refused for safety", url)
-    scan = prescan(body, url, known, salt)
     lowered = {name.lower(): value for name, value in headers.items()}
+    if declares_entities(body) or declares_entities(_as_feedparser_reads(body, lowered)):
+        raise ParseError("document declares XML entities (<!ENTITY), refused for safety", url)
+    scan = prescan(body, url, known, salt, MAX_ENTRIES)
     if _looks_like_json(scan.body, lowered.get("content-type", "")):
         parsed = parse_json_feed(scan.body, url)
     else:
         parsed = _parse_xml_feed(scan.body, lowered, url, scan.skipped)
+    listed = scan.dropped + len(parsed.entries) + scan.skipped
+    if scan.dropped or len(parsed.entries) > MAX_ENTRIES:
+        note = f"the document lists {listed} entries; only the first {MAX_ENTRIES} are read"
+        parsed = replace(parsed, entries=parsed.entries[:MAX_ENTRIES],
+                         warning=f"{parsed.warning}; {note}" if parsed.warning else note)
     return replace(parsed, digests=scan.digests, skipped=scan.skipped)
 
 
 def declares_entities(body: bytes) -> bool:
-    """True when the document has ``<!ENTITY`` anywhere outside comments and CDATA — in
-    any encoding: UTF-16/32 markup is ASCII once its NUL bytes are dropped. Looking only
-    at the prolog would let a comment or a quoted ``<`` hide the DOCTYPE's end."""
+    """True when the document has ``<!ENTITY`` anywhere before its first element, or
+    anywhere after it outside comments and CDATA — in any encoding: UTF-16/32 markup is
+    ASCII once its NUL bytes are dropped. Nothing is stripped before the first element:
+    a ``<!--`` inside a processing instruction or a quoted default would hide the
+    declaration that follows it."""
     if b"\x00" in body[:1024]:
         body = body.replace(b"\x00", b"")
+    first = _FIRST_ELEMENT.search(body)
+    if b"<!ENTITY" in body[: first.start() if first else len(body)]:
+        return True
     text = _COMMENTS_AND_CDATA.sub("", body.decode("latin-1"))  # ASCII-compatible view
     return "<!ENTITY" in text
+
+
+def _as_feedparser_reads(body: bytes, headers: Mapping[str, str]) -> bytes:
+    """``body`` in UTF-8 as feedparser will decode it (UTF-7, EBCDIC… hide markup from a
+    byte-level look); the body itself when it is not text feedparser can decode."""
+    try:
+        return bytes(convert_to_utf8({"content-type": "application/xml", **headers}, body, {}))
+    except (LookupError, ValueError):
+        return body
 
 
 def _looks_like_json(body: bytes, content_type: str) -> bool:
@@ -85,7 +116,7 @@ def _parse_xml_feed(
     base = _absolute(url, headers.get("content-location")) or url
     response_headers = {"content-type": "application/xml", **headers, "content-location": base}
     result = feedparser.parse(
-        io.BytesIO(body),
+        io.BytesIO(_BAD_CHARREF.sub(b"&#xFFFD;", body)),
         response_headers=response_headers,
         sanitize_html=False,  # normalize sanitizes once, with nh3
         resolve_relative_uris=True,
@@ -104,7 +135,7 @@ def _parse_xml_feed(
 def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     """Read a JSON Feed 1.0/1.1 document into feedparser-shaped dictionaries."""
     try:
-        document = json.loads(body)
+        document = _clean_strings(json.loads(body))
     except (ValueError, UnicodeDecodeError) as error:
         raise ParseError(f"invalid JSON: {error}", url) from None
     version = document.get("version") if isinstance(document, dict) else None
@@ -125,6 +156,18 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     }
     entries = [_json_item(item, base, feed_authors) for item in items if isinstance(item, dict)]
     return ParsedFeed(f"json{matched['number'].replace('.', '')}", feed, entries)
+
+
+def _clean_strings(value: Any) -> Any:
+    """``value`` (parsed JSON) with XML-illegal characters removed from every string (JSON
+    escapes can spell lone surrogates)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {clean_text(key): _clean_strings(item) for key, item in value.items()}
+    return value
 
 
 def _json_item(
@@ -187,7 +230,10 @@ def _rfc3339_to_struct(stamp: str) -> time.struct_time | None:
             return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).timetuple()
+    try:
+        return moment.astimezone(UTC).timetuple()
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is past datetime.max in UTC
+        return None
 
 
 def _absolute(base: str, link: object) -> str:

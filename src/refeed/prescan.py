@@ -44,11 +44,13 @@ _JSON_FEED_FIELDS = ("language", "authors", "author", "feed_url", "home_page_url
 
 @dataclass(frozen=True)
 class Prescan:
-    """A document with its known items cut out, and the digests of all its items."""
+    """A document with its known items (and those past the limit) cut out, and the
+    digests of the items within the limit."""
 
     body: bytes
     digests: tuple[str, ...] = ()
-    skipped: int = 0
+    skipped: int = 0  # known items cut out
+    dropped: int = 0  # items past the limit cut out
 
 
 @dataclass
@@ -69,30 +71,34 @@ def body_digest(body: bytes, salt: str) -> str:
     return _digest(body, _key(salt, "", ""))
 
 
-def prescan(body: bytes, url: str, known: Collection[str], salt: str) -> Prescan:
-    """``body`` without the items whose digest is in ``known``, and every item's digest
-    (to remember for the next poll). Falls back to the whole body, with no digests, when
-    the document cannot be split safely."""
+def prescan(
+    body: bytes, url: str, known: Collection[str], salt: str, limit: int | None = None
+) -> Prescan:
+    """``body`` without the items whose digest is in ``known`` nor those after the first
+    ``limit``, and the digests of the first ``limit`` items (to remember for the next
+    poll). Falls back to the whole body, with no digests, when the document cannot be
+    split safely."""
     start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start in (b"{", b"["):
-        return _prescan_json(body, url, known, salt)
+        return _prescan_json(body, url, known, salt, limit)
     if b"\x00" in body[:1024]:  # UTF-16/32: byte offsets would need the code unit size
         return Prescan(body)
-    return _prescan_xml(body, url, known, salt)
+    return _prescan_xml(body, url, known, salt, limit)
 
 
-def _prescan_xml(body: bytes, url: str, known: Collection[str], salt: str) -> Prescan:
+def _prescan_xml(
+    body: bytes, url: str, known: Collection[str], salt: str, limit: int | None
+) -> Prescan:
     try:
         scan = _XmlScan(body)
     except (xml.parsers.expat.ExpatError, ValueError, LookupError):  # LookupError: unknown encoding
         return Prescan(body)
     key = _key(salt, url, "\n".join(scan.frame))
-    digests = [_digest(body[item.start:item.end], key) for item in scan.items]
-    cut = [
-        item for item, digest in zip(scan.items, digests, strict=True)
-        if item.has_id and digest in known
-    ]
-    return Prescan(_without(body, cut), tuple(digests), len(cut))
+    read, dropped = scan.items[:limit], scan.items[len(scan.items[:limit]):]
+    digests = [_digest(body[item.start:item.end], key) for item in read]
+    cut = [item for item, digest in zip(read, digests, strict=True)
+           if item.has_id and digest in known]
+    return Prescan(_without(body, cut + dropped), tuple(digests), len(cut), len(dropped))
 
 
 class _XmlScan:
@@ -156,7 +162,9 @@ class _XmlScan:
             self.capture.append(text)
 
 
-def _prescan_json(body: bytes, url: str, known: Collection[str], salt: str) -> Prescan:
+def _prescan_json(
+    body: bytes, url: str, known: Collection[str], salt: str, limit: int | None
+) -> Prescan:
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -166,15 +174,16 @@ def _prescan_json(body: bytes, url: str, known: Collection[str], salt: str) -> P
         return Prescan(body)
     frame = json.dumps([document.get(name) for name in _JSON_FEED_FIELDS], sort_keys=True)
     key = _key(salt, url, frame)
-    digests = [_digest(_json_bytes(item), key) for item in items]
+    read = items[:limit]
+    digests = [_digest(_json_bytes(item), key) for item in read]
     kept = [
-        item for item, digest in zip(items, digests, strict=True)
+        item for item, digest in zip(read, digests, strict=True)
         if not (_json_has_id(item) and digest in known)
     ]
     if len(kept) == len(items):
         return Prescan(body, tuple(digests))
     reduced = json.dumps({**document, "items": kept}).encode()  # ASCII: lone surrogates too
-    return Prescan(reduced, tuple(digests), len(items) - len(kept))
+    return Prescan(reduced, tuple(digests), len(read) - len(kept), len(items) - len(read))
 
 
 def _json_has_id(item: object) -> bool:
