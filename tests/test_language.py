@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,40 @@ def test_low_accuracy_mode_still_separates_the_site_languages() -> None:
     assert decide_language("Zelenskyy holds a meeting with the military", [], low).language == (
         "en"
     )
+
+
+POOLS_OF_TWO_POLICIES = """
+from datetime import UTC, datetime
+from refeed.config import SourceConfig
+from refeed.language import LanguagePolicy
+from refeed.model import Taxonomy
+from refeed.pipeline import make_worker_pool
+from refeed.worker import process_document
+
+FEED = (b'<rss version="2.0"><channel><title>t</title><item><guid>1</guid>'
+        b'<title>Die Verhandlungen in Istanbul wurden am Montag wieder aufgenommen</title>'
+        b'<description>Die Delegationen trafen sich im Palast.</description></item>'
+        b'</channel></rss>')
+if __name__ == "__main__":
+    source = SourceConfig(id="s", url="http://127.0.0.1/feed")
+    for languages in (("uk", "ru", "en"), ("de", "fr", "pl")):
+        policy = LanguagePolicy(languages=languages, others=("it", "es"))
+        pool = make_worker_pool(policy)
+        processed = pool.submit(process_document, FEED, {}, source.url, source,
+                                (Taxonomy(), policy), 10**6, datetime.now(UTC)).result(60)
+        print(processed.entries[0].language)
+        pool.shutdown()
+"""
+
+
+def test_a_pool_for_other_languages_does_not_hang_on_the_shared_models(
+    tmp_path: Path,
+) -> None:
+    """The forkserver loads the first pool's models on threads a forked worker does not
+    inherit; a later pool (a reloaded config with other languages) builds its own
+    detectors in its workers, which must load lazily or hang forever."""
+    script = tmp_path / "two_pools.py"
+    script.write_text(POOLS_OF_TWO_POLICIES)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=180, check=False)
+    assert (done.returncode, done.stdout.split()) == (0, ["en", "de"]), done.stderr

@@ -148,31 +148,44 @@ def _foreign_language(
     return code if code == prior or sure else None
 
 
-@lru_cache(maxsize=4)
 def site_detector(codes: tuple[str, ...], low_accuracy: bool) -> LanguageDetector:
     """The detector for the site's languages (built once per process)."""
-    return _build(codes, low_accuracy)
+    return _detector(codes, low_accuracy)
 
 
-@lru_cache(maxsize=4)
 def gate_detector(codes: tuple[str, ...]) -> LanguageDetector:
     """The cheap low-accuracy detector that tells site languages from their neighbours."""
-    return _build(codes, low_accuracy=True)
+    return _detector(codes, low_accuracy=True)
 
 
-def _build(codes: tuple[str, ...], low_accuracy: bool) -> LanguageDetector:
-    languages = [language for code in codes if (language := lingua_language(code))]
-    builder = LanguageDetectorBuilder.from_languages(*languages)
-    if low_accuracy:
-        builder = builder.with_low_accuracy_mode()
-    return builder.with_preloaded_language_models().build()
+_DETECTORS: dict[tuple[tuple[str, ...], bool], LanguageDetector] = {}
 
 
-def preload(policy: LanguagePolicy) -> None:
-    """Build the policy's detectors now (a worker's start-up), not on the first entry."""
+def _detector(codes: tuple[str, ...], low_accuracy: bool, eager: bool = False) -> LanguageDetector:
+    """The cached detector for ``codes``. Only an ``eager`` one loads its models now — on
+    a pool of threads, which a forked child does not inherit: a child of a process that
+    loaded models eagerly hangs if it loads more eagerly (lazily it is fine). So only the
+    forkserver loads eagerly (for its workers to share); every other detector loads its
+    models on first use."""
+    key = (codes, low_accuracy)
+    if key not in _DETECTORS:
+        languages = [language for code in codes if (language := lingua_language(code))]
+        builder = LanguageDetectorBuilder.from_languages(*languages)
+        if low_accuracy:
+            builder = builder.with_low_accuracy_mode()
+        if eager:
+            builder = builder.with_preloaded_language_models()
+        _DETECTORS[key] = builder.build()
+    return _DETECTORS[key]
+
+
+def preload(policy: LanguagePolicy, eager: bool = False) -> None:
+    """Build the policy's detectors now (a worker's start-up), not on the first entry;
+    ``eager`` loads their models now too (only in a process no one forks a loader from:
+    see :func:`_detector`)."""
     site = tuple(code for code in policy.languages if lingua_language(code) is not None)
     if policy.detect and site:
-        site_detector(site, policy.low_accuracy)
+        _detector(site, policy.low_accuracy, eager)
         others = tuple(c for c in policy.others if c not in site and lingua_language(c))
         if others:
-            gate_detector(site + others)
+            _detector(site + others, True, eager)

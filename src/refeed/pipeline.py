@@ -78,7 +78,7 @@ def make_worker_pool(policy: LanguagePolicy = NO_DETECTION) -> ProcessPoolExecut
     context = multiprocessing.get_context("forkserver")
     # the forkserver imports the worker's modules (and models) once; workers share them
     share_detectors(policy)
-    context.set_forkserver_preload(["refeed.worker"])
+    context.set_forkserver_preload(["refeed.forkserver"])
     return ProcessPoolExecutor(
         max_workers=os.cpu_count() or 1,
         mp_context=context,

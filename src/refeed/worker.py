@@ -4,10 +4,8 @@ A worker imports this module to run :func:`process_document`, so it imports only
 parsing and normalizing need — not the HTTP client, the renderer or the database, which
 cost every worker ~30 MiB and a slower start when the function lived in ``pipeline``.
 
-The pool's forkserver imports this module before it forks any worker, and builds the
-language detectors named in ``$REFEED_WORKER_LANGUAGES`` (set by the pool's maker): the
-workers forked from it then share the ~100 MiB of lingua models instead of each loading
-its own copy.
+The pool's forkserver imports it (through :mod:`refeed.forkserver`) before it forks any
+worker, so the workers share these modules' memory.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from datetime import datetime
 
 from refeed.config import SourceConfig
 from refeed.errors import ParseError
-from refeed.language import LanguagePolicy, preload
+from refeed.language import LanguagePolicy
 from refeed.model import ErrorInfo, ProcessedFeed, Taxonomy
 from refeed.normalize import normalize_feed
 from refeed.parse import parse_document
@@ -30,18 +28,10 @@ SHARED_LANGUAGES = "REFEED_WORKER_LANGUAGES"
 
 def share_detectors(policy: LanguagePolicy) -> None:
     """Name ``policy`` as the one whose detectors a forkserver started from now on loads
-    once for all its workers."""
+    once for all its workers (see :mod:`refeed.forkserver`)."""
     named = {"languages": policy.languages if policy.detect else [],
              "low_accuracy": policy.low_accuracy, "others": policy.others}
     os.environ[SHARED_LANGUAGES] = json.dumps(named)
-
-
-def _load_shared_detectors() -> None:
-    named = json.loads(os.environ.get(SHARED_LANGUAGES) or "{}")
-    if named.get("languages"):
-        preload(LanguagePolicy(languages=tuple(named["languages"]),
-                               low_accuracy=bool(named["low_accuracy"]),
-                               others=tuple(named["others"])))
 
 
 def process_document(
@@ -69,6 +59,3 @@ def process_document(
         tuple(entries), parsed.warning, feed=hints, digests=parsed.digests,
         skipped=parsed.skipped,
     )
-
-
-_load_shared_detectors()
