@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,17 @@ import pytest
 from lxml import etree
 
 from refeed.config import Settings, load_settings
-from refeed.errors import ConfigError
+from refeed.errors import ConfigError, PublishError
 from refeed.model import Entry
 from refeed.pipeline import build_site
-from refeed.publish import MANIFEST, Manifest, published_paths, read_manifest, write_outputs
+from refeed.publish import (
+    MANIFEST,
+    STALE_TEMPORARY_SECONDS,
+    Manifest,
+    published_paths,
+    read_manifest,
+    write_outputs,
+)
 from refeed.render import entry_uid
 from refeed.select import EntryList, define_outputs, tag_usage
 from tests.test_dedup import NOON, make_entry
@@ -130,8 +138,9 @@ def test_failed_write_keeps_the_old_file_and_no_temporary(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("refeed.publish.os.replace", disk_full)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(PublishError) as raised:
         write_outputs(tmp_path, {"all.atom": b"new", "tag/x.atom": b"x"})
+    assert "No space left on device" in str(raised.value)
     assert set(folder_files(tmp_path)) == {"all.atom", MANIFEST}
     assert (tmp_path / "all.atom").read_bytes() == b"old"
 
@@ -331,3 +340,30 @@ def test_a_published_feed_tag_output_stays_while_the_tag_is_in_use(tmp_path: Pat
     pruned = timeline[:2]  # one entry pruned by retention
     write_outputs(tmp_path, build_site(config, EntryList(pruned), published_paths(tmp_path)))
     assert (tmp_path / "tag" / "economy.atom").is_file()
+
+
+def test_a_crash_s_temporary_files_are_swept_and_nothing_else(tmp_path: Path) -> None:
+    """A kill during a write leaves ``.all.atom.XXXXXXXX``; the next publish removes such
+    files once they are stale, and never a concurrent writer's fresh one or a user's."""
+    (tmp_path / "tag").mkdir()
+    stale = [tmp_path / ".all.atom.ab12_x9z", tmp_path / "tag" / ".putin.rss.q1w2e3r4",
+             tmp_path / "..refeed-manifest.json.zz_00a1b"]
+    fresh = tmp_path / ".all.json.k3j4h5g6"
+    mine = [tmp_path / ".gitkeep", tmp_path / ".all.atom.notmine", tmp_path / "notes.txt"]
+    for path in [*stale, fresh, *mine]:
+        path.write_bytes(b"<feed>half")
+    old = time.time() - STALE_TEMPORARY_SECONDS - 60
+    for path in [*stale, *mine]:
+        os.utime(path, (old, old))
+    write_outputs(tmp_path, {"all.atom": b"<feed/>"})
+    assert [path.exists() for path in stale] == [False, False, False]
+    assert fresh.exists()
+    assert all(path.exists() for path in mine)
+
+
+def test_an_unwritable_folder_is_a_publish_error_naming_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "feeds"
+    blocker.write_text("a file where the folder should be")
+    with pytest.raises(PublishError, match="cannot write the outputs") as raised:
+        write_outputs(blocker, {"all.atom": b"<feed/>"})
+    assert str(blocker) in str(raised.value)

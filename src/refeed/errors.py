@@ -7,7 +7,8 @@
      ├── FetchError         a source could not be retrieved (url)
      │    └── HTTPStatusError  the server answered 4xx/5xx (status)
      ├── ParseError         retrieved bytes are not a usable feed (url)
-     └── StoreError         the database cannot be opened or written
+     ├── StoreError         the database cannot be opened or written
+     └── PublishError       the output folder cannot be written (full disk, read-only)
 
 A 304 Not Modified is not an error: it is ``FetchResult.not_modified``.
 ``str()`` of any of them reads ``message: subject: Cause: cause``, so a one-line log or
@@ -94,3 +95,7 @@ class ParseError(RefeedError):
 
 class StoreError(RefeedError):
     """The timeline database cannot be opened, migrated or written."""
+
+
+class PublishError(RefeedError):
+    """The output folder cannot be written: the timeline is intact, the outputs stale."""

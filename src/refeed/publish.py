@@ -14,11 +14,18 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from refeed.errors import PublishError
+
 MANIFEST = ".refeed-manifest.json"
+STALE_TEMPORARY_SECONDS = 600
+# what write_if_changed's mkstemp names a file being written: "." + final name + 8 chars
+_TEMPORARY = re.compile(r"\.[a-z0-9][a-z0-9.-]*\.(?:atom|rss|json|html|opml)\.[a-z0-9_]{8}"
+                        r"|\.\.refeed-manifest\.json\.[a-z0-9_]{8}")
 _SAFE_PATH = re.compile(r"^[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)*\.[a-z]+$")
 
 
@@ -49,23 +56,38 @@ def write_outputs(
 ) -> PublishReport:
     """Make ``output_dir`` hold exactly ``files`` (relative path → bytes) plus the
     ``kept`` files of the last publish, among the files refeed manages; returns what was
-    written, left alone and removed. ``fingerprints`` go into the manifest."""
+    written, left alone and removed. ``fingerprints`` go into the manifest. Raises
+    :class:`PublishError` when the folder cannot be written (files already replaced stay
+    complete: each is the old one or the new one)."""
     for relative in [*files, *kept]:
         if not _SAFE_PATH.fullmatch(relative):
             raise ValueError(f"unsafe output path {relative!r}")
-    output_dir.mkdir(parents=True, exist_ok=True)
-    written = tuple(
-        relative for relative, data in files.items()
-        if write_if_changed(output_dir / relative, data)
-    )
-    current = set(files) | set(kept)
-    removed = tuple(sorted(published_paths(output_dir) - current))
-    for relative in removed:
-        _remove(output_dir, relative)
-    manifest = {"files": sorted(current), "fingerprints": fingerprints or {}}
-    encoded = json.dumps(manifest, indent=1, sort_keys=True).encode()
-    write_if_changed(output_dir / MANIFEST, encoded)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        _sweep_temporary_files(output_dir)
+        written = tuple(
+            relative for relative, data in files.items()
+            if write_if_changed(output_dir / relative, data)
+        )
+        current = set(files) | set(kept)
+        removed = tuple(sorted(published_paths(output_dir) - current))
+        for relative in removed:
+            _remove(output_dir, relative)
+        manifest = {"files": sorted(current), "fingerprints": fingerprints or {}}
+        encoded = json.dumps(manifest, indent=1, sort_keys=True).encode()
+        write_if_changed(output_dir / MANIFEST, encoded)
+    except OSError as error:
+        raise PublishError("cannot write the outputs", str(output_dir)) from error
     return PublishReport(written, len(current) - len(written), removed)
+
+
+def _sweep_temporary_files(output_dir: Path) -> None:
+    """Remove the temporary files of writes that a crash interrupted (older than
+    :data:`STALE_TEMPORARY_SECONDS`, so a concurrent publish keeps its own)."""
+    stale = time.time() - STALE_TEMPORARY_SECONDS
+    for path in output_dir.rglob(".*"):
+        if _TEMPORARY.fullmatch(path.name) and path.is_file() and path.stat().st_mtime < stale:
+            path.unlink(missing_ok=True)
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

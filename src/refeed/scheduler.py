@@ -41,6 +41,8 @@ from refeed.store import Store
 
 log = logging.getLogger("refeed")
 PUBLISH_DELAY = timedelta(seconds=2)
+MAX_PUBLISH_RETRY = timedelta(minutes=1)  # a failed publish is tried again this soon
+MIN_RESCHEDULE = timedelta(seconds=1)
 GONE = 410
 CONFIG_CHECK_SECONDS = 2.0
 
@@ -86,6 +88,7 @@ class Daemon:
             self.store.sync_sources(self.settings.sources)
             self.scheduler.start()
             self._schedule_all()
+            self._schedule_publish()  # what a crash between commit and publish left stale
             self.scheduler.add_job(self._check_config, "interval", seconds=CONFIG_CHECK_SECONDS,
                                    id="config-watch", coalesce=True, max_instances=1)
             self.scheduler.add_job(self._prune, "interval", days=1, id="retention",
@@ -125,10 +128,18 @@ class Daemon:
             self._schedule(source.id, max(due, now + timedelta(seconds=index * 0.2)))
 
     def _schedule(self, source_id: str, when: datetime) -> None:
+        # never at once: a source's poll reschedules itself while it still runs, and a job
+        # due before that run ends would be skipped (max_instances) and lost
+        soonest = utc_now() + MIN_RESCHEDULE
         self.scheduler.add_job(
-            self._poll, DateTrigger(run_date=when), args=[source_id], id=f"poll:{source_id}",
-            replace_existing=True, max_instances=1, coalesce=True, misfire_grace_time=None,
+            self._poll, DateTrigger(run_date=max(when, soonest)), args=[source_id],
+            id=f"poll:{source_id}", replace_existing=True, max_instances=1, coalesce=True,
+            misfire_grace_time=None,
         )
+
+    def _schedule_publish(self, delay: timedelta = PUBLISH_DELAY) -> None:
+        self.scheduler.add_job(self._publish, DateTrigger(run_date=utc_now() + delay),
+                               id="publish", replace_existing=True, max_instances=1)
 
     async def _poll(self, source_id: str) -> None:
         task = asyncio.current_task()
@@ -165,12 +176,18 @@ class Daemon:
         elif due is not None:
             self._schedule(source_id, due)
         if counts.new or counts.updated or counts.duplicates:
-            self.scheduler.add_job(self._publish, DateTrigger(run_date=utc_now() + PUBLISH_DELAY),
-                                   id="publish", replace_existing=True, max_instances=1)
+            self._schedule_publish()
 
     async def _publish(self) -> None:
         started = time.monotonic()
-        report = publish_all(self.settings, self.store)
+        try:
+            report = publish_all(self.settings, self.store)
+        except RefeedError as error:  # a full disk, a read-only folder: the timeline is safe
+            retry = min(self.settings.polling.interval, MAX_PUBLISH_RETRY)
+            log.error("event=publish-failed output=%s error=%r retry_in=%ds",
+                      self.settings.output_dir, str(error), retry.total_seconds())
+            self._schedule_publish(retry)
+            return
         self.metrics.record_publish(report, time.monotonic() - started)
         for problem in await notify_hub(self.settings, report):
             log.warning("event=websub-failed problem=%r", problem)
@@ -215,8 +232,7 @@ class Daemon:
                 self.scheduler.remove_job(f"poll:{removed}")
         for added in sorted((new - old) | moved):  # a new URL is polled at once
             self._schedule(added, utc_now())
-        self.scheduler.add_job(self._publish, DateTrigger(run_date=utc_now() + PUBLISH_DELAY),
-                               id="publish", replace_existing=True, max_instances=1)
+        self._schedule_publish()
         log.info("event=reloaded sources=%d added=%d removed=%d", len(new), len(new - old),
                  len(old - new))
 
