@@ -39,13 +39,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from _common import (
@@ -85,7 +88,7 @@ from refeed.pipeline import make_worker_pool, poll_all, publish_all
 from refeed.store import Store
 
 BENCH = Path(__file__).resolve().parent
-SCENARIOS = ("cold", "steady", "churn", "serve", "daemon", "floors", "reader")
+SCENARIOS = ("cold", "steady", "churn", "serve", "daemon", "load", "floors", "reader")
 NEEDS_COLD = frozenset({"steady", "churn", "serve"})
 READER_VERSION = "3.26"  # the last release that supports Python 3.11
 # reader 3.26 vendors a feedparser that imports ``sgmllib``; feedparser >= 6.0.12 (which
@@ -95,6 +98,7 @@ READER_VENV = BENCH / ".venv-reader"
 READER_PEER = BENCH / "reader_peer.py"
 REF_VARIABLE = "REFEED_PERF_REF"  # set in the re-run of --ref
 SERVE_CONCURRENCY = 64
+LOAD_CLIENTS = 100
 FARM_GUID = re.compile(r"news(\d+)\.example/\?p=(\d+)$")
 READER_TIMEOUT = 900.0
 ACCEPT_GZIP = {"Accept-Encoding": "gzip"}
@@ -474,31 +478,39 @@ def scenario_churn(bench: Bench) -> None:
 # --------------------------------------------------------------------------- daemon
 
 
+@contextmanager
+def running_daemon(bench: Bench, name: str) -> Iterator[tuple[subprocess.Popen[bytes], Path, int]]:
+    """`refeed run` over the farm with a database and output folder of its own (under
+    ``name``), stopped with SIGTERM at the end: (process, folder, server port)."""
+    bench.farm_round(1)
+    port = free_port()
+    config = dict(refeed_config(bench.farm, bench.spec, bench.args.concurrency, port),
+                  database=f"{name}.db", output_dir=f"{name}-feeds")
+    folder = bench.folder / name
+    folder.mkdir(exist_ok=True)
+    write_settings(folder, config)
+    daemon = subprocess.Popen([*refeed_command(), "-c", str(folder / "config.yaml"), "run"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        yield daemon, folder, port
+    finally:
+        daemon.terminate()
+        daemon.wait(30)
+
+
 def scenario_daemon(bench: Bench) -> None:
     """`refeed run` on an empty database of its own: the memory of its process tree
     (PSS, so pages the workers share with the forkserver count once) while it ingests."""
     seconds = bench.args.daemon_seconds
     heading(f"7. daemon: `refeed run` over {bench.spec.feeds:,} sources from an empty"
             f" database, {seconds:g} s, memory sampled every 2 s")
-    bench.farm_round(1)
-    config = dict(refeed_config(bench.farm, bench.spec, bench.args.concurrency, free_port()),
-                  database="daemon.db", output_dir="daemon-feeds")
-    folder = bench.folder / "daemon"
-    folder.mkdir(exist_ok=True)
-    write_settings(folder, config)
-    daemon = subprocess.Popen([*refeed_command(), "-c", str(folder / "config.yaml"), "run"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak: dict[str, float] = {}
     started = time.perf_counter()
-    try:
+    with running_daemon(bench, "daemon") as (daemon, folder, _):
         while time.perf_counter() - started < seconds and daemon.poll() is None:
             time.sleep(2)
-            sample = _tree_memory(daemon.pid)
-            for key, value in sample.items():
+            for key, value in _tree_memory(daemon.pid).items():
                 peak[key] = max(peak.get(key, 0.0), value)
-    finally:
-        daemon.terminate()
-        daemon.wait(30)
     entries = _count_rows(folder / "daemon.db")
     bench.add("daemon", Result("daemon (`refeed run`)", time.perf_counter() - started,
                                entries, "entries", main_rss=peak.get("main RSS"),
@@ -530,6 +542,91 @@ def _count_rows(database: Path) -> int:
     with sqlite3.connect(database) as connection:
         count: int = connection.execute("SELECT count(*) FROM entries").fetchone()[0]
     return count
+
+
+def scenario_load(bench: Bench) -> None:
+    """While `refeed run` polls the farm (and publishes as it goes), LOAD_CLIENTS clients
+    fetch its outputs as feed readers do: errors and latency percentiles."""
+    seconds = bench.args.load_seconds
+    heading(f"8. load: {LOAD_CLIENTS} concurrent clients fetch outputs for {seconds:g} s while"
+            f" `refeed run` polls {bench.spec.feeds:,} feeds")
+    with running_daemon(bench, "load") as (daemon, _, port):
+        base = f"http://127.0.0.1:{port}"
+        _wait_healthy(base + "/healthz", daemon)
+        paths = _published_feeds(base, deadline=time.monotonic() + bench.args.timeout)
+        started = time.perf_counter()
+        load = asyncio.run(_readers(base, paths, seconds))
+        wall = time.perf_counter() - started
+        alive = daemon.poll() is None
+    latencies = sorted(load.latencies)
+    def percentile(share: float) -> float:
+        return latencies[min(len(latencies) - 1, int(share * len(latencies)))] * 1000
+    statuses = ", ".join(f"{status} ×{count:,}" for status, count in sorted(load.statuses.items()))
+    details = [f"feeds    {len(paths)} output files fetched round-robin, each client sends the"
+               " ETag it last saw (a feed reader's conditional GET)",
+               f"statuses {statuses}; errors {sum(load.errors.values())}"
+               + "".join(f"; {error} ×{count}" for error, count in load.errors.items()),
+               f"latency  p50 {percentile(0.5):.1f} ms, p90 {percentile(0.9):.1f} ms, p99"
+               f" {percentile(0.99):.1f} ms, max {latencies[-1] * 1000 if latencies else 0:.1f} ms",
+               f"daemon   {'still running' if alive else 'EXITED'} at the end"]
+    bench.add("load", Result("load: outputs under polling", wall, len(latencies), "requests",
+                             note=f"p99 {percentile(0.99):.1f} ms" if latencies else ""),
+              details)
+
+
+@dataclass
+class ReaderLoad:
+    """What the load clients saw."""
+
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+
+
+def _published_feeds(base: str, deadline: float) -> list[str]:
+    """The feed paths listed by the daemon's outputs.opml, once it has published."""
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/outputs.opml", timeout=5) as response:
+                opml = response.read().decode()
+            paths = [urlsplit(url).path for url in re.findall(r'xmlUrl="([^"]+)"', opml)]
+            if paths:
+                return ["/index.html", "/outputs.opml", *paths]
+        except OSError:
+            pass
+        time.sleep(1)
+    raise RuntimeError("the daemon published nothing before --timeout")
+
+
+async def _readers(base: str, paths: Sequence[str], seconds: float) -> ReaderLoad:
+    load = ReaderLoad()
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=LOAD_CLIENTS)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+        async def reader(start: int) -> None:
+            seen: dict[str, str] = {}
+            index = start
+            while time.perf_counter() < deadline:
+                path = paths[index % len(paths)]
+                headers = {"If-None-Match": seen[path]} if path in seen else {}
+                began = time.perf_counter()
+                try:
+                    async with session.get(base + path, headers=headers) as response:
+                        await response.read()
+                        load.statuses[response.status] += 1
+                        if response.status not in (200, 304):
+                            load.errors[f"HTTP {response.status}"] += 1
+                        if "ETag" in response.headers:
+                            seen[path] = response.headers["ETag"]
+                except (aiohttp.ClientError, TimeoutError) as error:
+                    load.errors[type(error).__name__] += 1
+                load.latencies.append(time.perf_counter() - began)
+                index += 7  # a reader's own order, not every reader on the same file
+
+        await asyncio.gather(*(reader(n) for n in range(LOAD_CLIENTS)))
+    return load
 
 
 # --------------------------------------------------------------------------- serve
@@ -890,6 +987,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--serve-seconds", type=float, help="seconds per serve phase (5)")
     parser.add_argument("--daemon-seconds", type=float,
                         help="how long the daemon scenario runs `refeed run` (60; --quick 20)")
+    parser.add_argument("--load-seconds", type=float,
+                        help="how long the load scenario's clients fetch (60; --quick 10)")
     parser.add_argument("--timeout", type=float, default=90.0,
                         help="seconds after which a publish or the CLI poll is stopped and"
                              " reported as timed out; later publishes are then skipped (90)")
@@ -904,6 +1003,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args.entries = args.entries or (20 if args.quick else 50)
     args.serve_seconds = args.serve_seconds or (2.0 if args.quick else 5.0)
     args.daemon_seconds = args.daemon_seconds or (20.0 if args.quick else 60.0)
+    args.load_seconds = args.load_seconds or (10.0 if args.quick else 60.0)
     chosen = [name.strip() for name in args.scenarios.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(SCENARIOS))
     if unknown:
@@ -967,6 +1067,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "churn": lambda: scenario_churn(bench),
             "serve": lambda: scenario_serve(bench),
             "daemon": lambda: scenario_daemon(bench),
+            "load": lambda: scenario_load(bench),
             "floors": lambda: scenario_floors(bench),
             "reader": lambda: scenario_reader(bench, python) if python else None,
         }
