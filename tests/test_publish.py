@@ -78,7 +78,8 @@ def test_writes_every_file_and_a_manifest(tmp_path: Path) -> None:
     assert sorted(report.written) == sorted(files)
     assert (report.unchanged, report.removed) == (0, ())
     written = folder_files(out)
-    assert json.loads(written.pop(MANIFEST)) == {"files": sorted(files), "fingerprints": {}}
+    assert json.loads(written.pop(MANIFEST)) == {"files": sorted(files), "fingerprints": {},
+                                                    "stamp": ""}
     assert written == files
 
 
@@ -174,7 +175,8 @@ def test_other_files_in_the_folder_are_never_touched(tmp_path: Path) -> None:
     write_outputs(tmp_path, {"all.atom": b"2"})
     write_outputs(tmp_path, {})
     remaining = folder_files(tmp_path)
-    assert json.loads(remaining.pop(MANIFEST)) == {"files": [], "fingerprints": {}}
+    assert json.loads(remaining.pop(MANIFEST)) == {"files": [], "fingerprints": {},
+                                                    "stamp": ""}
     assert remaining == foreign
     assert {path: mtime for path, mtime in mtimes(tmp_path).items() if path in foreign} == (
         dict.fromkeys(foreign, OLD))

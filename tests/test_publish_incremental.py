@@ -12,7 +12,7 @@ import pytest
 
 from refeed.config import Settings
 from refeed.pipeline import publish_all
-from refeed.publish import MANIFEST, PublishReport
+from refeed.publish import MANIFEST, PublishReport, read_manifest
 from refeed.select import define_outputs, first_entries, select_entries, tag_usage
 from refeed.store import Store
 from tests.conftest import read_data
@@ -124,3 +124,46 @@ def test_changed_settings_render_everything_again(
     assert after.keys() == before.keys()
     assert all(after[path] != before[path] for path in before)
     assert {"all.atom", "lang/uk.json", "tag/putin/ru.atom"} <= set(report.written)
+
+
+def test_the_timeline_version_counts_changes_to_what_is_rendered(site: Settings) -> None:
+    store = Store.open(site.database)
+    try:
+        def changed_by(sql: str) -> bool:
+            before = store.timeline_version()
+            with store.db.conn:
+                store.db.execute(sql)
+            return store.timeline_version() != before
+
+        assert not changed_by("UPDATE entries SET last_seen = '2030-01-01T00:00:00Z'")
+        assert not changed_by("UPDATE sources SET etag = 'x'")
+        assert changed_by("UPDATE entries SET title = title || '!' WHERE id = 1")
+        assert changed_by("DELETE FROM entry_tags WHERE entry_id = 1")
+        assert changed_by("INSERT INTO entry_tags (entry_id, tag, folded) VALUES (1, 'X', 'x')")
+        assert changed_by("DELETE FROM entries WHERE id = 2")
+    finally:
+        store.close()
+
+
+def test_an_unchanged_timeline_is_not_even_selected_again(site: Settings) -> None:
+    """The second publish finds the stamp the first left and reads no output's entries;
+    a change to a rendered field makes the next one select and render again."""
+    publish(site)
+    tampered = site.output_dir / "all.json"
+    tampered.write_bytes(b"edited by hand")
+    store = Store.open(site.database)
+    try:
+        with store.db.conn:
+            store.db.execute("UPDATE entries SET last_seen = '2030-01-01T00:00:00Z'")
+    finally:
+        store.close()
+    assert publish(site) == PublishReport((), len(read_manifest(site.output_dir).paths), ())
+    store = Store.open(site.database)
+    try:
+        with store.db.conn:
+            store.db.execute("UPDATE entries SET title = 'Retitled' WHERE id = "
+                             "(SELECT max(id) FROM entries WHERE duplicate_of IS NULL)")
+    finally:
+        store.close()
+    assert "all.json" in publish(site).written
+    assert b"Retitled" in tampered.read_bytes()

@@ -62,13 +62,14 @@ def test_open_creates_wal_database_with_schema_and_migrations_table(store: Store
         "m001_initial_schema", "m002_language_evidence_and_categories",
         "m003_near_duplicate_signatures", "m004_retention_tombstones", "m005_document_digests",
         "m006_timeline_index", "m007_duplicate_index", "m008_facets_index",
+        "m009_timeline_version",
     ]
 
 
 def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     Store.open(tmp_path / "db").close()
     again = Store.open(tmp_path / "db")
-    assert len(migrations.applied(again.db)) == 8
+    assert len(migrations.applied(again.db)) == 9
     assert migrations.pending(again.db) == []
 
 

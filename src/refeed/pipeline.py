@@ -217,12 +217,16 @@ async def _process(
 
 
 def publish_all(settings: Settings, store: Store) -> PublishReport:
-    """store | select | render | publish. Every output is selected (through indexes),
-    but only those whose selection or settings changed since the last publish are
-    rendered again; files are written where their bytes changed."""
+    """store | select | render | publish. Nothing at all happens when neither the
+    timeline nor the settings changed since the last publish; otherwise every output is
+    selected (through indexes), but only those whose selection changed are rendered
+    again, and files are written where their bytes changed."""
     retag_timeline(settings, store)
     folder = settings.output_dir
     manifest = read_manifest(folder)
+    stamp = _publish_stamp(settings, store.timeline_version())
+    if manifest.stamp == stamp and all((folder / path).is_file() for path in manifest.paths):
+        return PublishReport((), len(manifest.paths), ())  # nothing changed since
     site = select_site(settings, store, manifest.paths)
     sources = _source_infos(settings)
     site_key = _site_fingerprint(settings, sources)
@@ -239,7 +243,7 @@ def publish_all(settings: Settings, store: Store) -> PublishReport:
         else:
             files |= render_output(settings, sources, output, entries)
     files |= render_directory(settings, site)
-    return write_outputs(folder, files, kept, fingerprints)
+    return write_outputs(folder, files, kept, fingerprints, stamp)
 
 
 async def notify_hub(settings: Settings, report: PublishReport) -> list[str]:
@@ -324,6 +328,12 @@ def _site_fingerprint(settings: Settings, sources: Mapping[str, SourceInfo]) -> 
     facts = (__version__, site.base_url, site.title, publish.formats, publish.websub_hub,
              sorted(sources.items()))
     return hashlib.blake2b(repr(facts).encode(), digest_size=32).digest()
+
+
+def _publish_stamp(settings: Settings, timeline_version: int) -> str:
+    """What a whole publish is made from: refeed, the settings, the timeline's version."""
+    facts = f"{__version__}\n{settings.model_dump_json()}\n{timeline_version}"
+    return hashlib.blake2b(facts.encode(), digest_size=16).hexdigest()
 
 
 def _output_fingerprint(site_key: bytes, output: Output, entries: list[Entry]) -> str:

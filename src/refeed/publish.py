@@ -46,6 +46,7 @@ class Manifest:
 
     paths: frozenset[str] = frozenset()
     fingerprints: Mapping[str, str] = field(default_factory=dict)
+    stamp: str = ""  # what the whole publish was made from: equal means nothing to do
 
 
 def write_outputs(
@@ -53,10 +54,12 @@ def write_outputs(
     files: Mapping[str, bytes],
     kept: Collection[str] = (),
     fingerprints: Mapping[str, str] | None = None,
+    stamp: str = "",
 ) -> PublishReport:
     """Make ``output_dir`` hold exactly ``files`` (relative path → bytes) plus the
     ``kept`` files of the last publish, among the files refeed manages; returns what was
-    written, left alone and removed. ``fingerprints`` go into the manifest. Raises
+    written, left alone and removed. ``fingerprints`` and ``stamp`` go into the manifest.
+    Raises
     :class:`PublishError` when the folder cannot be written (files already replaced stay
     complete: each is the old one or the new one)."""
     for relative in [*files, *kept]:
@@ -73,7 +76,8 @@ def write_outputs(
         removed = tuple(sorted(published_paths(output_dir) - current))
         for relative in removed:
             _remove(output_dir, relative)
-        manifest = {"files": sorted(current), "fingerprints": fingerprints or {}}
+        manifest = {"files": sorted(current), "fingerprints": fingerprints or {},
+                    "stamp": stamp}
         encoded = json.dumps(manifest, indent=1, sort_keys=True).encode()
         write_if_changed(output_dir / MANIFEST, encoded)
     except OSError as error:
@@ -135,7 +139,9 @@ def read_manifest(output_dir: Path) -> Manifest:
     )
     if not isinstance(fingerprints, dict):
         fingerprints = {}
-    return Manifest(paths, {str(key): str(value) for key, value in fingerprints.items()})
+    stamp = document.get("stamp")
+    return Manifest(paths, {str(key): str(value) for key, value in fingerprints.items()},
+                    stamp if isinstance(stamp, str) else "")
 
 
 def _remove(output_dir: Path, relative: str) -> None:

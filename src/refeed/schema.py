@@ -204,6 +204,30 @@ def m008_facets_index(db: sqlite_utils.Database) -> None:
     db.executescript(SCHEMA_V8)
 
 
+_RENDERED_COLUMNS = (
+    "source_id, key, guid, link, canonical_url, title, summary, content, authors, "
+    "published, updated, dated, language, enclosures, categories, duplicate_of"
+)
+_BUMP = "UPDATE meta SET value = value + 1 WHERE key = 'timeline_version';"
+SCHEMA_V9 = f"""
+-- A counter of every change to what outputs are rendered from: a publish that finds it
+-- where the last one left it has nothing to select or render (an all-304 poll).
+INSERT OR IGNORE INTO meta (key, value) VALUES ('timeline_version', '0');
+CREATE TRIGGER entries_added AFTER INSERT ON entries BEGIN {_BUMP} END;
+CREATE TRIGGER entries_removed AFTER DELETE ON entries BEGIN {_BUMP} END;
+CREATE TRIGGER entries_changed AFTER UPDATE OF {_RENDERED_COLUMNS} ON entries
+    BEGIN {_BUMP} END;
+CREATE TRIGGER entry_tags_added AFTER INSERT ON entry_tags BEGIN {_BUMP} END;
+CREATE TRIGGER entry_tags_removed AFTER DELETE ON entry_tags BEGIN {_BUMP} END;
+"""
+
+
+@migrations()
+def m009_timeline_version(db: sqlite_utils.Database) -> None:
+    """A counter that every change to the rendered timeline bumps."""
+    db.executescript(SCHEMA_V9)
+
+
 def pack_signature(values: Sequence[int]) -> bytes | None:
     """A signature as a BLOB (``None`` when there is none)."""
     return array("I", values).tobytes() if values else None

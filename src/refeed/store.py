@@ -499,6 +499,11 @@ class Store:
             self.db.table("meta").upsert({"key": "tag_rules", "value": fingerprint}, pk="key")
         return changed
 
+    def timeline_version(self) -> int:
+        """A number that changes whenever anything outputs are rendered from changes."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'timeline_version'").fetchone()
+        return int(row[0])
+
     def tag_counts(self) -> list[dict[str, Any]]:
         """``{tag, language, entries}`` for every tag and language of the timeline."""
         sql = (
