@@ -489,13 +489,15 @@ def running_daemon(bench: Bench, name: str) -> Iterator[tuple[subprocess.Popen[b
     folder = bench.folder / name
     folder.mkdir(exist_ok=True)
     write_settings(folder, config)
-    daemon = subprocess.Popen([*refeed_command(), "-c", str(folder / "config.yaml"), "run"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        yield daemon, folder, port
-    finally:
-        daemon.terminate()
-        daemon.wait(30)
+    # its log goes to a file: a pipe nobody reads fills up and stops the daemon
+    with (folder / "daemon.log").open("wb") as log:
+        daemon = subprocess.Popen([*refeed_command(), "-c", str(folder / "config.yaml"), "run"],
+                                  stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            yield daemon, folder, port
+        finally:
+            daemon.terminate()
+            daemon.wait(30)
 
 
 def scenario_daemon(bench: Bench) -> None:
