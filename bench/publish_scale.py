@@ -69,7 +69,7 @@ from refeed.normalize import (
 from refeed.pipeline import publish_all
 from refeed.publish import read_manifest
 from refeed.schema import iso
-from refeed.select import Output, define_outputs, first_entries, matches, tag_slugs_in
+from refeed.select import Output, define_outputs, first_entries, matches
 from refeed.store import _INSERT_ENTRY, Store, _entry_row
 from refeed.text import tag_fold
 
@@ -664,8 +664,8 @@ def refeed_check(config: Path) -> str:
 
 def count_outputs(settings: Settings, usage: Mapping[str, int]) -> Counter[str]:
     """The outputs publish will define, by kind, given the timeline's tag usage."""
-    published = read_manifest(settings.output_dir).paths
-    return Counter(o.kind for o in define_outputs(settings, usage, tag_slugs_in(published)))
+    registry = read_manifest(settings.output_dir).tags
+    return Counter(o.kind for o in define_outputs(settings, usage, registry))
 
 
 def tag_usage(db: Path) -> dict[str, int]:
@@ -747,8 +747,7 @@ def select_breakdown(settings: Settings, store: Store) -> list[str]:
     started = time.perf_counter()
     usage = store.tag_usage()
     usage_seconds = time.perf_counter() - started
-    published = read_manifest(settings.output_dir).paths
-    outputs = define_outputs(settings, usage, tag_slugs_in(published))
+    outputs = define_outputs(settings, usage, read_manifest(settings.output_dir).tags)
     per_kind: dict[str, list[float]] = {}
     timed: list[tuple[float, str, int]] = []
     for output in outputs:

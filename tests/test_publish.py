@@ -18,17 +18,16 @@ from lxml import etree
 from refeed.config import Settings, load_settings
 from refeed.errors import ConfigError, PublishError
 from refeed.model import Entry
-from refeed.pipeline import build_site
+from refeed.pipeline import build_site, select_site
 from refeed.publish import (
     MANIFEST,
     STALE_TEMPORARY_SECONDS,
     Manifest,
-    published_paths,
     read_manifest,
     write_outputs,
 )
 from refeed.render import entry_uid
-from refeed.select import EntryList, define_outputs, tag_usage
+from refeed.select import EntryList, define_outputs, tag_registry, tag_usage
 from tests.test_dedup import NOON, make_entry
 from tests.test_select import make_settings
 
@@ -79,7 +78,7 @@ def test_writes_every_file_and_a_manifest(tmp_path: Path) -> None:
     assert (report.unchanged, report.removed) == (0, ())
     written = folder_files(out)
     assert json.loads(written.pop(MANIFEST)) == {"files": sorted(files), "fingerprints": {},
-                                                    "stamp": ""}
+                                                    "stamp": "", "tags": {}}
     assert written == files
 
 
@@ -176,7 +175,7 @@ def test_other_files_in_the_folder_are_never_touched(tmp_path: Path) -> None:
     write_outputs(tmp_path, {})
     remaining = folder_files(tmp_path)
     assert json.loads(remaining.pop(MANIFEST)) == {"files": [], "fingerprints": {},
-                                                    "stamp": ""}
+                                                    "stamp": "", "tags": {}}
     assert remaining == foreign
     assert {path: mtime for path, mtime in mtimes(tmp_path).items() if path in foreign} == (
         dict.fromkeys(foreign, OLD))
@@ -334,14 +333,21 @@ def test_control_characters_in_config_titles_never_break_publishing(
     build_site(config, EntryList([make_entry()]))
 
 
-def test_a_published_feed_tag_output_stays_while_the_tag_is_in_use(tmp_path: Path) -> None:
+def test_a_published_feed_tag_output_stays_while_the_tag_is_in_use() -> None:
     config = make_settings(publish={"tag_min_entries": 3})
     timeline = [make_entry(key=f"k{i}", tags=("Economy",)) for i in range(3)]
-    write_outputs(tmp_path, build_site(config, EntryList(timeline), published_paths(tmp_path)))
-    assert (tmp_path / "tag" / "economy.atom").is_file()
+    site = select_site(config, EntryList(timeline))
+    assert "tag/economy" in [output.path for output, _ in site]
+    registry = tag_registry(output for output, _ in site)
     pruned = timeline[:2]  # one entry pruned by retention
-    write_outputs(tmp_path, build_site(config, EntryList(pruned), published_paths(tmp_path)))
-    assert (tmp_path / "tag" / "economy.atom").is_file()
+    assert "tag/economy.atom" in build_site(config, EntryList(pruned), registry)
+    assert "tag/economy.atom" not in build_site(config, EntryList(pruned))
+
+
+def test_the_manifest_keeps_the_tag_slugs_and_drops_unsafe_ones(tmp_path: Path) -> None:
+    write_outputs(tmp_path, {"all.atom": b"<feed/>"},
+                  tags={"belarus": "беларусь", "../x": "x", "ok-2": "ok"})
+    assert read_manifest(tmp_path).tags == {"belarus": "беларусь", "ok-2": "ok"}
 
 
 def test_a_crash_s_temporary_files_are_swept_and_nothing_else(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from refeed.select import (
     matches,
     published_tags,
     select_entries,
+    tag_registry,
     tag_slug,
     tag_usage,
 )
@@ -121,6 +122,27 @@ def test_feed_tags_need_tag_min_entries(count: int, published: bool) -> None:
 def test_feed_tag_spelled_like_a_configured_tag_gets_no_second_output() -> None:
     config = make_settings(tags={"putin": []}, publish={"tag_min_entries": 1})
     assert published_tags(config, {"PUTIN": 9, "Sport": 9}) == ["putin", "Sport"]
+
+
+def test_a_tag_keeps_its_slug_when_a_tag_with_the_same_slug_appears() -> None:
+    """Беларусь was published as ``tag/belarus``; Belarus (sorting first) comes later and
+    must not take over that URL: subscribers of ``tag/belarus`` keep their feed."""
+    config = make_settings(publish={"tag_min_entries": 1})
+    first = define_outputs(config, {"Беларусь": 3})
+    assert "tag/belarus" in paths(first)
+    later = define_outputs(config, {"Беларусь": 3, "Belarus": 5}, tag_registry(first))
+    tags = {output.path: output.tags for output in later if output.kind == "tag"}
+    assert tags == {"tag/belarus": ("Беларусь",), "tag/belarus-2": ("Belarus",)}
+    unremembered = define_outputs(config, {"Беларусь": 3, "Belarus": 5})
+    assert {o.path: o.tags for o in unremembered if o.kind == "tag"}["tag/belarus"] == (
+        "Belarus",)  # what happened before slugs were remembered
+
+
+def test_a_slug_once_published_is_never_given_to_another_tag() -> None:
+    config = make_settings(publish={"tag_min_entries": 1})
+    registry = tag_registry(define_outputs(config, {"Беларусь": 3}))
+    gone = define_outputs(config, {"Belarus": 5}, registry)  # Беларусь has no entries now
+    assert [o.path for o in gone if o.kind == "tag"] == ["tag/belarus-2"]
 
 
 def test_frequent_feed_tags_are_sorted_so_slugs_do_not_depend_on_count_order() -> None:

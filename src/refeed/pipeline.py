@@ -18,7 +18,7 @@ import hashlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -55,7 +55,14 @@ from refeed.render import (
     render_index,
     render_opml,
 )
-from refeed.select import Output, Timeline, define_outputs, first_entries, tag_slugs_in
+from refeed.select import (
+    Output,
+    TagRegistry,
+    Timeline,
+    define_outputs,
+    first_entries,
+    tag_registry,
+)
 from refeed.store import Store
 from refeed.worker import process_document, share_detectors
 
@@ -227,7 +234,7 @@ def publish_all(settings: Settings, store: Store) -> PublishReport:
     stamp = _publish_stamp(settings, store.timeline_version())
     if manifest.stamp == stamp and all((folder / path).is_file() for path in manifest.paths):
         return PublishReport((), len(manifest.paths), ())  # nothing changed since
-    site = select_site(settings, store, manifest.paths)
+    site = select_site(settings, store, manifest.tags)
     sources = _source_infos(settings)
     site_key = _site_fingerprint(settings, sources)
     files: dict[str, bytes] = {}
@@ -243,7 +250,8 @@ def publish_all(settings: Settings, store: Store) -> PublishReport:
         else:
             files |= render_output(settings, sources, output, entries)
     files |= render_directory(settings, site)
-    return write_outputs(folder, files, kept, fingerprints, stamp)
+    registry = tag_registry((output for output, _ in site), manifest.tags)
+    return write_outputs(folder, files, kept, fingerprints, stamp, registry)
 
 
 async def notify_hub(settings: Settings, report: PublishReport) -> list[str]:
@@ -270,12 +278,12 @@ def retag_timeline(settings: Settings, store: Store) -> int:
 
 
 def build_site(
-    settings: Settings, timeline: Timeline, published: Collection[str] = ()
+    settings: Settings, timeline: Timeline, registry: TagRegistry | None = None
 ) -> dict[str, bytes]:
     """Every output file (relative path → bytes) for ``timeline``: each output in each
-    configured format, plus ``index.html`` and ``outputs.opml``. ``published`` is what the
-    last publish wrote (feed-tag outputs stay while their tag is in use)."""
-    site = select_site(settings, timeline, published)
+    configured format, plus ``index.html`` and ``outputs.opml``. ``registry`` holds the
+    tag slugs published before (see :func:`refeed.select.tag_registry`)."""
+    site = select_site(settings, timeline, registry)
     sources = _source_infos(settings)
     files: dict[str, bytes] = {}
     for output, entries in site:
@@ -287,10 +295,10 @@ Selection = list[tuple[Output, list[Entry]]]
 
 
 def select_site(
-    settings: Settings, timeline: Timeline, published: Collection[str] = ()
+    settings: Settings, timeline: Timeline, registry: TagRegistry | None = None
 ) -> Selection:
     """Every output with the entries it lists."""
-    outputs = define_outputs(settings, timeline.tag_usage(), tag_slugs_in(published))
+    outputs = define_outputs(settings, timeline.tag_usage(), registry)
     return [(output, first_entries(output, timeline.candidates(output))) for output in outputs]
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from refeed.errors import PublishError
+from refeed.select import SLUG
 
 MANIFEST = ".refeed-manifest.json"
 STALE_TEMPORARY_SECONDS = 600
@@ -47,6 +48,7 @@ class Manifest:
     paths: frozenset[str] = frozenset()
     fingerprints: Mapping[str, str] = field(default_factory=dict)
     stamp: str = ""  # what the whole publish was made from: equal means nothing to do
+    tags: Mapping[str, str] = field(default_factory=dict)  # tag slug → folded tag, ever
 
 
 def write_outputs(
@@ -55,10 +57,12 @@ def write_outputs(
     kept: Collection[str] = (),
     fingerprints: Mapping[str, str] | None = None,
     stamp: str = "",
+    tags: Mapping[str, str] | None = None,
 ) -> PublishReport:
     """Make ``output_dir`` hold exactly ``files`` (relative path → bytes) plus the
     ``kept`` files of the last publish, among the files refeed manages; returns what was
-    written, left alone and removed. ``fingerprints`` and ``stamp`` go into the manifest.
+    written, left alone and removed. ``fingerprints``, ``stamp`` and the tag slugs
+    ``tags`` go into the manifest.
     Raises
     :class:`PublishError` when the folder cannot be written (files already replaced stay
     complete: each is the old one or the new one)."""
@@ -77,7 +81,7 @@ def write_outputs(
         for relative in removed:
             _remove(output_dir, relative)
         manifest = {"files": sorted(current), "fingerprints": fingerprints or {},
-                    "stamp": stamp}
+                    "stamp": stamp, "tags": dict(tags or {})}
         encoded = json.dumps(manifest, indent=1, sort_keys=True).encode()
         write_if_changed(output_dir / MANIFEST, encoded)
     except OSError as error:
@@ -139,9 +143,13 @@ def read_manifest(output_dir: Path) -> Manifest:
     )
     if not isinstance(fingerprints, dict):
         fingerprints = {}
-    stamp = document.get("stamp")
-    return Manifest(paths, {str(key): str(value) for key, value in fingerprints.items()},
-                    stamp if isinstance(stamp, str) else "")
+    stamp, tags = document.get("stamp"), document.get("tags")
+    return Manifest(
+        paths, {str(key): str(value) for key, value in fingerprints.items()},
+        stamp if isinstance(stamp, str) else "",
+        {slug: folded for slug, folded in (tags.items() if isinstance(tags, dict) else ())
+         if isinstance(slug, str) and SLUG.fullmatch(slug) and isinstance(folded, str)},
+    )
 
 
 def _remove(output_dir: Path, relative: str) -> None:

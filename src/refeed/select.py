@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Literal, Protocol
@@ -46,40 +46,46 @@ def tag_slug(tag: str) -> str:
     return slugify(tag, max_length=80) or "tag"
 
 
+TagRegistry = Mapping[str, str]  # tag slug → folded tag, of every tag output ever published
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
 def published_tags(
-    settings: Settings, tag_counts: Mapping[str, int], published_slugs: Collection[str] = ()
+    settings: Settings, tag_counts: Mapping[str, int], registry: TagRegistry | None = None
 ) -> list[str]:
     """The tags that get outputs: every configured canonical tag, then feed tags used by
     at least ``publish.tag_min_entries`` entries — or by any entry at all when their
-    output was published before (a subscription must not turn into a 404 because a week
-    was quiet). Sorted, so slugs are stable."""
+    output was published before (in ``registry``: a subscription must not turn into a
+    404 because a week was quiet). Sorted, so slugs are stable."""
     configured = list(settings.tags)
     known = {tag_fold(tag) for tag in configured}
+    registered = set((registry or {}).values())
     minimum = settings.publish.tag_min_entries
     frequent = sorted(
         (tag for tag, count in tag_counts.items()
          if tag_fold(tag) not in known
-         and (count >= minimum or (count > 0 and tag_slug(tag) in published_slugs))),
+         and (count >= minimum or (count > 0 and tag_fold(tag) in registered))),
         key=lambda tag: (tag_fold(tag), tag),
     )
     return configured + frequent
 
 
-def tag_slugs_in(paths: Iterable[str]) -> set[str]:
-    """The tag slugs among published paths (``tag/<slug>.<format>``)."""
-    return {
-        path.removeprefix("tag/").rsplit(".", 1)[0]
-        for path in paths
-        if path.startswith("tag/") and path.count("/") == 1
-    }
+def tag_registry(outputs: Iterable[Output], registry: TagRegistry | None = None) -> TagRegistry:
+    """``registry`` plus the slug of every tag output in ``outputs``: slugs once published
+    stay their tag's, even while it has no output."""
+    known = dict(registry or {})
+    for output in outputs:
+        if output.kind in ("tag", "tag-language"):
+            known[output.path.split("/")[1]] = tag_fold(output.tags[0])
+    return known
 
 
 def define_outputs(
-    settings: Settings, tag_counts: Mapping[str, int], published_slugs: Collection[str] = ()
+    settings: Settings, tag_counts: Mapping[str, int], registry: TagRegistry | None = None
 ) -> list[Output]:
     """Every output, in index order: all, languages, tags, tag x language, named feeds.
-    ``tag_counts`` is the number of timeline entries per tag; ``published_slugs`` the tag
-    slugs published before (see :func:`published_tags`)."""
+    ``tag_counts`` is the number of timeline entries per tag; ``registry`` the tag slugs
+    published before (see :func:`published_tags` and :func:`tag_registry`)."""
     site, publish = settings.site, settings.publish
     limit = publish.limit
     outputs = [Output("all", site.title, "all", limit=limit)]
@@ -89,7 +95,7 @@ def define_outputs(
                    limit=limit)
             for code in site.languages
         ]
-    slugs = _unique_slugs(published_tags(settings, tag_counts, published_slugs))
+    slugs = _unique_slugs(published_tags(settings, tag_counts, registry), registry or {})
     if publish.per_tag:
         outputs += [
             Output(f"tag/{slug}", f"{site.title}: {tag}", "tag", tags=(tag,), limit=limit)
@@ -188,11 +194,16 @@ def tag_usage(timeline: Sequence[Entry]) -> dict[str, int]:
     }
 
 
-def _unique_slugs(tags: list[str]) -> dict[str, str]:
-    """A slug per tag; colliding slugs get ``-2``, ``-3``… in the order tags are given."""
-    slugs: dict[str, str] = {}
-    taken: set[str] = set()
+def _unique_slugs(tags: list[str], registry: TagRegistry) -> dict[str, str]:
+    """A slug per tag: the one it was published under before, so a URL keeps its meaning
+    forever; a new tag gets its own slug, or ``-2``, ``-3``… when a tag of now or of
+    before has it (``Belarus`` and ``Беларусь`` are both ``belarus``)."""
+    before = {folded: slug for slug, folded in registry.items()}
+    slugs = {tag: before[tag_fold(tag)] for tag in tags if tag_fold(tag) in before}
+    taken = set(registry)
     for tag in tags:
+        if tag in slugs:
+            continue
         base = candidate = tag_slug(tag)
         number = 1
         while candidate in taken:
@@ -200,4 +211,4 @@ def _unique_slugs(tags: list[str]) -> dict[str, str]:
             candidate = f"{base}-{number}"
         taken.add(candidate)
         slugs[tag] = candidate
-    return slugs
+    return {tag: slugs[tag] for tag in tags}
