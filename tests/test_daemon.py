@@ -10,11 +10,15 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from refeed.config import load_settings
+from refeed.pipeline import utc_now
+from refeed.scheduler import Daemon
 from tests.conftest import read_data, write_config
 from tests.feedserver import FeedServer
 from tests.test_end_to_end import free_port
@@ -122,3 +126,27 @@ def test_daemon_polls_reloads_refuses_broken_config_and_stops(daemon: dict[str, 
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=15) == 0
     assert "event=stopped" in daemon["log"].read_text()
+
+
+def test_a_source_is_never_rescheduled_before_its_running_poll_can_end(tmp_path: Path) -> None:
+    """A poll schedules its source's next run while it still runs; a run due before that
+    poll ends would be skipped by APScheduler (one instance at a time) and the source
+    dropped from the schedule for good — so the next run is never sooner than a second."""
+    path = write_config(tmp_path, {"sources": [{"id": "a", "url": "http://127.0.0.1:9/"}]})
+    daemon = Daemon(path, load_settings(path))
+
+    def scheduled(due: datetime) -> datetime:
+        daemon._schedule("a", due)
+        job = daemon.scheduler.get_job("poll:a")
+        daemon.scheduler.remove_job("poll:a")
+        assert job is not None
+        return cast(datetime, job.trigger.run_date)
+
+    try:
+        assert scheduled(utc_now() - timedelta(minutes=5)) >= utc_now() + timedelta(seconds=0.5)
+        assert scheduled(utc_now()) >= utc_now() + timedelta(seconds=0.5)
+        later = utc_now() + timedelta(minutes=15)
+        assert scheduled(later) == later
+    finally:
+        daemon.pool.shutdown()
+        daemon.store.close()
