@@ -62,14 +62,14 @@ def test_open_creates_wal_database_with_schema_and_migrations_table(store: Store
         "m001_initial_schema", "m002_language_evidence_and_categories",
         "m003_near_duplicate_signatures", "m004_retention_tombstones", "m005_document_digests",
         "m006_timeline_index", "m007_duplicate_index", "m008_facets_index",
-        "m009_timeline_version",
+        "m009_timeline_version", "m010_search_index_on_text_changes",
     ]
 
 
 def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     Store.open(tmp_path / "db").close()
     again = Store.open(tmp_path / "db")
-    assert len(migrations.applied(again.db)) == 9
+    assert len(migrations.applied(again.db)) == 10
     assert migrations.pending(again.db) == []
 
 
@@ -185,6 +185,19 @@ def test_queries_by_tag_language_source_and_text(store: Store) -> None:
     assert titles(search="стамбулі") == ["Переговори у Стамбулі"]
     assert titles(search='decree" OR "metro') == []  # user text is quoted, not FTS syntax
     assert len(titles(limit=2)) == 2
+
+
+def test_search_follows_text_changes_and_ignores_bookkeeping(store: Store) -> None:
+    record(store, fetched("a"), make_entry(title="Kremlin decree"))
+    record(store, fetched("a"), make_entry(title="Kremlin order"))  # the same entry, edited
+    with store.db.conn:
+        store.db.execute("UPDATE entries SET last_seen = '2030-01-01T00:00:00Z'")
+
+    def titles(search: str) -> list[str]:
+        return [row["title"] for row in store.entries(EntryQuery(search=search))]
+
+    assert (titles("order"), titles("decree")) == (["Kremlin order"], [])
+    store.db.execute("INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')")
 
 
 def test_newest_published_first(store: Store) -> None:

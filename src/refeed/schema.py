@@ -228,6 +228,25 @@ def m009_timeline_version(db: sqlite_utils.Database) -> None:
     db.executescript(SCHEMA_V9)
 
 
+SCHEMA_V10 = """
+-- sqlite-utils' full-text trigger re-indexed an entry on any update: every poll that saw
+-- an entry again (last_seen) or a retag (revision) paid for re-tokenizing its content.
+DROP TRIGGER IF EXISTS entries_au;
+CREATE TRIGGER entries_au AFTER UPDATE OF title, summary, content ON entries BEGIN
+  INSERT INTO entries_fts (entries_fts, rowid, title, summary, content)
+    VALUES ('delete', old.rowid, old.title, old.summary, old.content);
+  INSERT INTO entries_fts (rowid, title, summary, content)
+    VALUES (new.rowid, new.title, new.summary, new.content);
+END;
+"""
+
+
+@migrations()
+def m010_search_index_on_text_changes(db: sqlite_utils.Database) -> None:
+    """Re-index an entry for search only when its title, summary or content change."""
+    db.executescript(SCHEMA_V10)
+
+
 def pack_signature(values: Sequence[int]) -> bytes | None:
     """A signature as a BLOB (``None`` when there is none)."""
     return array("I", values).tobytes() if values else None
