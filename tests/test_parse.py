@@ -575,3 +575,29 @@ def test_json_that_is_not_a_json_feed_is_refused(document: object, message: str)
 )
 def test_invalid_json_is_refused(body: bytes, headers: Mapping[str, str]) -> None:
     assert refusal(body, headers).message.startswith("invalid JSON: ")
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        ("&#55203;", "\ud7a3"),  # the last Hangul syllable, just below the surrogates
+        ("&#xE000;", "\ue000"),  # private use, just above them
+        ("&#x10FFFF;", "\U0010ffff"),
+        ("&#x0041;", "A"),
+        ("&#55296;", "\ufffd"),  # U+D800
+        ("&#xDFFF;", "\ufffd"),
+        ("&#x110000;", "\ufffd"),
+        ("&#x200000;", "\ufffd"),
+        ("&#2000000;", "\ufffd"),
+        ("&#99999999999;", "\ufffd"),
+    ],
+)
+def test_character_references_to_no_character_become_the_replacement(
+    reference: str, expected: str
+) -> None:
+    """feedparser raises on a reference to a surrogate or past U+10FFFF and loses every
+    entry; such references become U+FFFD, every other one stays what it names."""
+    body = (f'<rss version="2.0"><channel><title>t</title><item><guid>g</guid>'
+            f"<title>a{reference}b</title></item></channel></rss>").encode()
+    (entry,) = parse_document(body, {}, "http://x/", 10**6).entries
+    assert entry["title"] == f"a{expected}b"
