@@ -202,22 +202,23 @@ async def _process(
     digest = body_digest(fetched.body, salt)
     if digest == state.body_digest:
         return ProcessedFeed(feed=state.feed_hints, skipped=len(state.item_digests))
-    loop = asyncio.get_running_loop()
-    job = loop.run_in_executor(
-        executor,
-        process_document,
-        fetched.body,
-        fetched.headers,
-        fetched.final_url or source.url,
-        source,
-        rules,
-        settings.polling.max_bytes,
-        now,
-        state.item_digests,
-        salt,
-    )
     try:
-        processed = await job
+        # submitted from a thread: the first submit starts the pool's processes (the
+        # forkserver loads the language models first), which must not stall the loop
+        job = await asyncio.to_thread(
+            executor.submit,
+            process_document,
+            fetched.body,
+            fetched.headers,
+            fetched.final_url or source.url,
+            source,
+            rules,
+            settings.polling.max_bytes,
+            now,
+            state.item_digests,
+            salt,
+        )
+        processed = await asyncio.wrap_future(job)
     except Exception as error:  # a crashed worker or a bug on one feed must not stop the rest
         return ProcessedFeed(error=ErrorInfo.from_exception(error))
     return replace(processed, body_digest=digest) if processed.error is None else processed
