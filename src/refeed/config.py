@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -89,6 +89,7 @@ def check_url(url: str) -> str:
     raise ValueError(f"unsupported URL scheme {parts.scheme!r} in {url!r} (use http or https)")
 
 
+@lru_cache(maxsize=65536)  # asked for every source at every poll
 def is_local_url(url: str) -> bool:
     """True for ``file:`` URLs and plain paths, which are read from disk, not fetched."""
     scheme = urlsplit(url).scheme

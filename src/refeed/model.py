@@ -6,9 +6,11 @@ pipeline hands from one stage to the next lives here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 
@@ -128,8 +130,13 @@ class PollState:
     failures: int = 0
     fetch_url: str | None = None  # a permanent redirect's target, once past its grace
     body_digest: str | None = None
-    item_digests: frozenset[str] = frozenset()
+    item_digests_json: str = "[]"  # read only when a body came: most polls end in a 304
     feed_hints: Mapping[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def item_digests(self) -> frozenset[str]:
+        """The digests of the items the last downloaded document held."""
+        return frozenset(json.loads(self.item_digests_json))
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,7 @@ class Store:
             failures=int(row["failures"]),
             fetch_url=moved,
             body_digest=row["body_digest"],
-            item_digests=frozenset(json.loads(row["item_digests"])),
+            item_digests_json=row["item_digests"],
             feed_hints=json.loads(row["feed_hints"]),
         )
 
