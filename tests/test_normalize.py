@@ -844,3 +844,22 @@ def test_normalized_entry_has_only_xml_characters(title: str, summary: str) -> N
 def test_is_xml_char_agrees_with_the_spec_edges() -> None:
     assert all(not is_xml_char(char) for char in ILLEGAL)
     assert all(is_xml_char(char) for char in LEGAL_EDGES)
+
+
+def test_relative_urls_in_content_follow_the_element_s_xml_base() -> None:
+    document = (
+        '<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://news.example/base/">'
+        "<title>t</title><entry xml:base=\"sub/\"><id>1</id><title>x</title>"
+        '<content type="xhtml" xml:base="/c/"><div xmlns="http://www.w3.org/1999/xhtml">'
+        '<img src="i.png"/><a href="../up.html">u</a></div></content></entry></feed>'
+    )
+    (entry,) = normalize_document(document, "https://news.example/feed.atom",
+                                  "application/atom+xml")
+    assert 'src="https://news.example/c/i.png"' in entry.content
+    assert 'href="https://news.example/up.html"' in entry.content
+
+
+@pytest.mark.parametrize("base", ["", "not a url", "ftp://x/", "https://[::1/x"])
+def test_a_base_that_is_no_web_url_leaves_relative_urls_alone(base: str) -> None:
+    assert sanitize_html('<a href="a.html">a</a>', base) == (
+        '<a href="a.html" rel="noopener noreferrer">a</a>')

@@ -22,7 +22,6 @@ from urllib.parse import urljoin
 
 import feedparser
 from feedparser.encodings import convert_to_utf8
-from feedparser.urls import resolve_relative_uris
 
 from refeed.errors import ParseError
 from refeed.model import ParsedFeed
@@ -122,7 +121,7 @@ def _parse_xml_feed(
         io.BytesIO(_LONG_CHARREF.sub(_possible_character, body)),
         response_headers=response_headers,
         sanitize_html=False,  # normalize sanitizes once, with nh3
-        resolve_relative_uris=True,
+        resolve_relative_uris=False,  # nh3 does it there too, from each element's base
     )
     problem = result.get("bozo_exception") if result.get("bozo") else None
     if not result.get("version"):
@@ -204,8 +203,7 @@ def _json_item(
 def _json_content(item: Mapping[str, Any], base: str) -> list[dict[str, str]]:
     if isinstance(item.get("content_html"), str):
         item_base = _absolute(base, item.get("url")) or base
-        resolved = resolve_relative_uris(item["content_html"], item_base, "utf-8", "text/html")
-        return [{"type": "text/html", "value": resolved}]
+        return [{"type": "text/html", "value": item["content_html"], "base": item_base}]
     if isinstance(item.get("content_text"), str):
         return [{"type": "text/plain", "value": item["content_text"]}]
     return []
