@@ -421,8 +421,9 @@ class Store:
             assignments = ", ".join(f"{column} = :{column}" for column in row)
             self.db.execute(f"UPDATE entries SET {assignments} WHERE id = :id",
                             row | {"id": entry_id})
-        self._replace_tags(entry_id, entry.tags)
-        self._replace_bands(entry_id, bands)
+        fresh = decision.existing_id is None  # nothing to delete first
+        self._replace_tags(entry_id, entry.tags, fresh)
+        self._replace_bands(entry_id, bands, fresh)
 
     def _merge_clusters(self, decision: Decision) -> None:
         """Fold the clusters an entry bridged into the oldest one."""
@@ -434,15 +435,19 @@ class Store:
                 [decision.duplicate_of, *decision.merge, *decision.merge],
             )
 
-    def _replace_bands(self, entry_id: int, bands: Sequence[tuple[int, int]]) -> None:
-        self.db.execute("DELETE FROM entry_bands WHERE entry_id = ?", [entry_id])
+    def _replace_bands(
+        self, entry_id: int, bands: Sequence[tuple[int, int]], fresh: bool = False
+    ) -> None:
+        if not fresh:
+            self.db.conn.execute("DELETE FROM entry_bands WHERE entry_id = ?", [entry_id])
         self.db.conn.executemany(
             "INSERT INTO entry_bands (band, key, entry_id) VALUES (?, ?, ?)",
             [(band, key, entry_id) for band, key in bands],
         )
 
-    def _replace_tags(self, entry_id: int, tags: Sequence[str]) -> None:
-        self.db.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry_id])
+    def _replace_tags(self, entry_id: int, tags: Sequence[str], fresh: bool = False) -> None:
+        if not fresh:
+            self.db.conn.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry_id])
         self.db.conn.executemany(
             "INSERT INTO entry_tags (entry_id, tag, folded) VALUES (?, ?, ?)",
             [(entry_id, tag, tag_fold(tag)) for tag in tags],
