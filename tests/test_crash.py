@@ -69,9 +69,8 @@ TAGS = ("Alpha", "Beta", "Gamma", "Delta", "Epsilon")
 BASE = datetime(2025, 6, 1, tzinfo=UTC)  # in the past, so no date is clamped to "now"
 POLL_KILLS, RUN_KILLS = 10, 10
 RUN_PUBLISH_EVERY = 4  # every 4th daemon kill falls while it writes; the rest while it ingests
-# The daemon's polling interval. Not 1s: next_due is stored to the whole second, so a
-# 1s interval can make a source due again before its poll job has returned, and
-# APScheduler then skips that run and drops the job (see the report on scheduler.py).
+# The daemon's polling interval: short, so the fault test sees several cycles (a source's
+# next poll is never sooner than a second away: test_daemon.py checks that rule).
 INTERVAL = "2s"
 RETRY_SECONDS = 6.0  # a few daemon cycles: time to publish again once the folder is fine
 SEED = 8
