@@ -36,7 +36,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -59,6 +58,7 @@ from refeed.publish import MANIFEST
 from refeed.server import resolve_output_path
 from tests.conftest import write_config
 from tests.feedserver import FeedServer
+from tests.test_end_to_end import free_port
 
 FEEDS = 16  # sources in the crash farm
 INITIAL = 24  # entries per source before the first poll
@@ -275,14 +275,6 @@ def json_document(feed: int, stories: Sequence[Story]) -> str:
 
 
 # --- one refeed installation and its processes ------------------------------------------
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

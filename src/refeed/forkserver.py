@@ -20,7 +20,7 @@ def _load_shared_detectors() -> None:
         policy = LanguagePolicy(languages=tuple(named["languages"]),
                                 low_accuracy=bool(named["low_accuracy"]),
                                 others=tuple(named["others"]))
-        preload(policy, eager=True)
+        preload(policy)
 
 
 _load_shared_detectors()

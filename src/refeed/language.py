@@ -179,13 +179,12 @@ def _detector(codes: tuple[str, ...], low_accuracy: bool, eager: bool = False) -
     return _DETECTORS[key]
 
 
-def preload(policy: LanguagePolicy, eager: bool = False) -> None:
-    """Build the policy's detectors now (a worker's start-up), not on the first entry;
-    ``eager`` loads their models now too (only in a process no one forks a loader from:
-    see :func:`_detector`)."""
+def preload(policy: LanguagePolicy) -> None:
+    """Load the models of the policy's detectors now, on lingua's threads: only in a
+    process that no process loading models eagerly is forked from (see :func:`_detector`)."""
     site = tuple(code for code in policy.languages if lingua_language(code) is not None)
     if policy.detect and site:
-        _detector(site, policy.low_accuracy, eager)
+        _detector(site, policy.low_accuracy, eager=True)
         others = tuple(c for c in policy.others if c not in site and lingua_language(c))
         if others:
-            _detector(site + others, True, eager)
+            _detector(site + others, True, eager=True)

@@ -58,15 +58,15 @@ def parse_document(
     if not body.strip():
         raise ParseError("empty document", url)
     lowered = {name.lower(): value for name, value in headers.items()}
-    if declares_entities(body) or declares_entities(_as_feedparser_reads(body, lowered)):
+    if declares_entities(_as_feedparser_reads(body, lowered)):
         raise ParseError("document declares XML entities (<!ENTITY), refused for safety", url)
     scan = prescan(body, url, known, salt, MAX_ENTRIES)
     if _looks_like_json(scan.body, lowered.get("content-type", "")):
         parsed = parse_json_feed(scan.body, url)
     else:
         parsed = _parse_xml_feed(scan.body, lowered, url, scan.skipped)
-    listed = scan.dropped + len(parsed.entries) + scan.skipped
     if scan.dropped or len(parsed.entries) > MAX_ENTRIES:
+        listed = scan.dropped + len(parsed.entries) + scan.skipped
         note = f"the document lists {listed} entries; only the first {MAX_ENTRIES} are read"
         parsed = replace(parsed, entries=parsed.entries[:MAX_ENTRIES],
                          warning=f"{parsed.warning}; {note}" if parsed.warning else note)
@@ -89,8 +89,9 @@ def declares_entities(body: bytes) -> bool:
 
 
 def _as_feedparser_reads(body: bytes, headers: Mapping[str, str]) -> bytes:
-    """``body`` in UTF-8 as feedparser will decode it (UTF-7, EBCDIC… hide markup from a
-    byte-level look); the body itself when it is not text feedparser can decode."""
+    """``body`` in UTF-8 as feedparser will decode it — the text the entity check must
+    see (UTF-7, EBCDIC… hide markup from a byte-level look); the body itself when it is
+    not text feedparser can decode."""
     try:
         return bytes(convert_to_utf8({"content-type": "application/xml", **headers}, body, {}))
     except (LookupError, ValueError):

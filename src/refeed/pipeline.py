@@ -33,7 +33,7 @@ from refeed.cadence import (
 )
 from refeed.config import Settings, SourceConfig
 from refeed.fetch import Fetcher, ping_hub
-from refeed.language import NO_DETECTION, LanguagePolicy, preload
+from refeed.language import NO_DETECTION, LanguagePolicy
 from refeed.model import (
     Entry,
     ErrorInfo,
@@ -80,8 +80,8 @@ def utc_now() -> datetime:
 def make_worker_pool(policy: LanguagePolicy = NO_DETECTION) -> ProcessPoolExecutor:
     """A process pool with one worker per core, started with ``forkserver`` (forking a
     process that runs an event loop and threads is unsafe). The forkserver loads the
-    language detectors of ``policy`` once and the workers it forks share them; a worker
-    whose forkserver was started for other languages loads its own as it starts."""
+    language models of ``policy`` once and the workers it forks share them; a worker
+    whose forkserver was started for other languages loads its own on first use."""
     context = multiprocessing.get_context("forkserver")
     # the forkserver imports the worker's modules (and models) once; workers share them
     share_detectors(policy)
@@ -89,8 +89,6 @@ def make_worker_pool(policy: LanguagePolicy = NO_DETECTION) -> ProcessPoolExecut
     return ProcessPoolExecutor(
         max_workers=os.cpu_count() or 1,
         mp_context=context,
-        initializer=preload,
-        initargs=(policy,),
     )
 
 

@@ -94,7 +94,8 @@ def _prescan_xml(
     except (xml.parsers.expat.ExpatError, ValueError, LookupError):  # LookupError: unknown encoding
         return Prescan(body)
     key = _key(salt, url, "\n".join(scan.frame))
-    read, dropped = scan.items[:limit], scan.items[len(scan.items[:limit]):]
+    read = scan.items[:limit]
+    dropped = scan.items[len(read):]
     digests = [_digest(body[item.start:item.end], key) for item in read]
     cut = [item for item, digest in zip(read, digests, strict=True)
            if item.has_id and digest in known]
