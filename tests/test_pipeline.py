@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Executor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 
 from refeed.config import Settings, load_settings
 from refeed.model import PollResult
-from refeed.pipeline import REDIRECT_GRACE, poll_all
+from refeed.pipeline import REDIRECT_GRACE, make_worker_pool, poll_all
 from refeed.store import EntryQuery, Store
 from tests.conftest import read_data, write_config
 from tests.feedserver import FeedServer
@@ -367,3 +368,70 @@ def test_slow_feeds_and_their_own_hints_are_polled_less_often(
     assert timedelta(minutes=108) <= next_delay(settings) <= timedelta(minutes=132)
     assert poll(settings, worker_pool)["uk"].status == "not-modified"
     assert timedelta(minutes=108) <= next_delay(settings) <= timedelta(minutes=132)  # kept
+
+
+def paced_feed(entries: int, gap: timedelta) -> str:
+    """An RSS document of ``entries`` items published ``gap`` apart."""
+    newest = datetime(2026, 10, 4, 12, 0, tzinfo=UTC)
+    items = "".join(
+        f"<item><title>Dispatch {n}</title><guid>urn:dispatch:{n}</guid>"
+        f"<pubDate>{format_datetime(newest - n * gap, usegmt=True)}</pubDate></item>"
+        for n in range(entries)
+    )
+    return f'<rss version="2.0"><channel><title>Wire</title>{items}</channel></rss>'
+
+
+def test_a_not_modified_poll_keeps_the_pace_learned_from_the_entries(
+    tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
+) -> None:
+    """Entries 8 h apart make a 2 h pace (a quarter of the gap), stored with the source;
+    a 304 brings no entry, and the next poll is still paced by the stored entries."""
+    url = feed_server.serve("paced.xml", paced_feed(5, timedelta(hours=8)))
+    settings = make_settings(tmp_path, [{"id": "en", "url": url, "interval": "10m"}])
+    poll(settings, worker_pool)
+    assert source_states(settings)["en"]["pace"] == 7200
+    assert timedelta(hours=1.8) <= next_delay(settings) <= timedelta(hours=2.2)
+    assert poll(settings, worker_pool)["en"].status == "not-modified"
+    assert timedelta(hours=1.8) <= next_delay(settings) <= timedelta(hours=2.2)
+
+
+def test_a_pace_never_stored_is_computed_on_a_not_modified_poll(
+    tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
+) -> None:
+    """A database from before paces were stored learns them on its first 304."""
+    url = feed_server.serve("paced.xml", paced_feed(5, timedelta(hours=8)))
+    settings = make_settings(tmp_path, [{"id": "en", "url": url, "interval": "10m"}])
+    poll(settings, worker_pool)
+    store = Store.open(settings.database)
+    store.db.execute("UPDATE sources SET pace = NULL, next_due = NULL")
+    store.db.conn.commit()
+    store.close()
+    assert poll(settings, worker_pool)["en"].status == "not-modified"
+    assert source_states(settings)["en"]["pace"] == 7200
+    assert timedelta(hours=1.8) <= next_delay(settings) <= timedelta(hours=2.2)
+
+
+def test_a_broken_document_served_again_unchanged_is_not_parsed_again(
+    tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
+) -> None:
+    """Most broken feeds send no validators: the same broken bytes fail the same way, so
+    the second poll reports the first one's parse error without a worker (a pool that
+    would be used fails differently), and a repaired document is parsed as usual."""
+    url = feed_server.serve("broken.xml", "<html><body>Not a feed</body></html>",
+                            content_type="text/html", validators=False)
+    settings = make_settings(tmp_path, [{"id": "en", "url": url}])
+    first = poll(settings, worker_pool)["en"]
+    assert first.status == "failed"
+    assert first.error is not None
+    assert first.error.kind == "ParseError"
+    closed = make_worker_pool()
+    closed.shutdown()  # submitting to it raises RuntimeError
+    again = poll(settings, closed)["en"]
+    assert again.status == "failed"
+    assert again.error == first.error
+    assert source_states(settings)["en"]["failures"] == 2
+    feed_server.serve("broken.xml", paced_feed(3, timedelta(hours=1)), validators=False)
+    repaired = poll(settings, worker_pool)["en"]
+    assert repaired.status == "ok"
+    assert repaired.counts.new == 3
+    assert source_states(settings)["en"]["body_error"] is None

@@ -4,7 +4,6 @@ or config (DESIGN §6)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import uvloop
 
 from refeed import __version__
 from refeed.config import Settings, load_settings
@@ -23,9 +23,7 @@ from refeed.normalize import canonical_tag
 from refeed.opml import export_opml, import_opml, read_opml
 from refeed.pipeline import notify_hub, poll_all, publish_all, utc_now
 from refeed.publish import PublishReport
-from refeed.scheduler import run_daemon
 from refeed.select import define_outputs
-from refeed.server import run_server
 from refeed.store import EntryQuery, Store
 from refeed.text import tag_fold
 
@@ -102,13 +100,12 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], strict: bool) -> None:
     count = len(source_ids) if chosen else len(settings.sources)
     with _open_store(settings) as store:
         with _progress(count) as advance:
-            results = asyncio.run(poll_all(settings, store, chosen, on_result=advance))
+            results = uvloop.run(poll_all(settings, store, chosen, on_result=advance))
         report = publish_all(settings, store)
     _notify_hub(settings, report)
     width = max((len(result.source_id) for result in results), default=0)
-    for result in results:
-        click.echo(format_poll_line(result, width))
-    click.echo(format_poll_summary(results))
+    lines = [format_poll_line(result, width) for result in results]
+    click.echo("\n".join([*lines, format_poll_summary(results)]))  # one write, not 10,000
     click.echo(format_publish_report(report, settings))
     if strict and any(result.status == "failed" for result in results):
         ctx.exit(EXIT_FAILURE)
@@ -126,7 +123,7 @@ def publish(ctx: click.Context) -> None:
 
 
 def _notify_hub(settings: Settings, report: PublishReport) -> None:
-    for problem in asyncio.run(notify_hub(settings, report)):
+    for problem in uvloop.run(notify_hub(settings, report)):
         click.echo(f"refeed: WebSub ping failed: {problem}", err=True)
 
 
@@ -142,6 +139,8 @@ def run(ctx: click.Context, log_level: str | None) -> None:
         format="%(asctime)s level=%(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S%z",
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    from refeed.scheduler import run_daemon  # noqa: PLC0415 - only `run` pays for APScheduler
+
     run_daemon(ctx.obj, settings)
 
 
@@ -149,6 +148,8 @@ def run(ctx: click.Context, log_level: str | None) -> None:
 @click.pass_context
 def serve(ctx: click.Context) -> None:
     """Serve the output folder (and /healthz) on server.host:server.port."""
+    from refeed.server import run_server  # noqa: PLC0415 - only `serve` pays for aiohttp.web
+
     run_server(_settings(ctx))
 
 

@@ -21,6 +21,7 @@ import socket
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import unquote, urljoin, urlsplit
@@ -77,7 +78,7 @@ class Fetcher:
     async def fetch(self, source: SourceConfig, validators: Validators) -> FetchResult:
         """Retrieve ``source`` (conditionally, with ``validators``); never raises for
         per-source problems."""
-        host = urlsplit(source.url).hostname or ""
+        host = _hostname(source.url)
         # the host slot first: sources queued for a busy host must not hold global slots
         async with self._host_slots[host], self._slots:
             started = time.monotonic()
@@ -171,11 +172,10 @@ class Fetcher:
     async def _is_private(self, url: str) -> bool:
         """True when ``url``'s host is, or resolves to, a private, loopback, link-local or
         otherwise non-public address."""
-        host = urlsplit(url).hostname or ""
-        try:
-            return is_private_address(ipaddress.ip_address(host))
-        except ValueError:
-            pass
+        host = _hostname(url)
+        literal = _literal_is_private(host)
+        if literal is not None:
+            return literal
         loop = asyncio.get_running_loop()
         try:
             infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
@@ -210,6 +210,21 @@ class Fetcher:
 def is_private_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Addresses a public feed must not send refeed to."""
     return not address.is_global or address.is_multicast
+
+
+@lru_cache(maxsize=16384)
+def _hostname(url: str) -> str:
+    """The host part of ``url`` (every source's URL is split on every poll)."""
+    return urlsplit(url).hostname or ""
+
+
+@lru_cache(maxsize=4096)
+def _literal_is_private(host: str) -> bool | None:
+    """Whether ``host``, an IP address literal, is a private one; ``None`` for a name."""
+    try:
+        return is_private_address(ipaddress.ip_address(host))
+    except ValueError:
+        return None
 
 
 def _read_file_capped(path: Path, cap: int) -> bytes:

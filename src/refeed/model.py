@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any, Literal
 
@@ -129,7 +129,12 @@ class PollState:
     validators: Validators = Validators()
     failures: int = 0
     fetch_url: str | None = None  # a permanent redirect's target, once past its grace
+    url: str | None = None  # the URL the source row was last polled at
+    moved_to: str | None = None  # the permanent redirect seen lately, and how many polls
+    moved_polls: int = 0
+    pace: timedelta | None = None  # the stored publication pace (see m011); None: unknown
     body_digest: str | None = None
+    body_error: ErrorInfo | None = None  # why the body_digest's document failed to parse
     item_digests_json: str = "[]"  # read only when a body came: most polls end in a 304
     feed_hints: Mapping[str, str] = field(default_factory=dict)
 
@@ -149,7 +154,8 @@ class ProcessedFeed:
     feed: Mapping[str, Any] = field(default_factory=dict)  # feed-level ttl/sy:update hints
     digests: tuple[str, ...] = ()  # the document's item digests, to skip them next time
     skipped: int = 0  # known, unchanged items that were not parsed again
-    body_digest: str | None = None  # the document's digest; None: the stored one still holds
+    body_digest: str | None = None  # the document's digest (parsed, or failed to: then
+    # ``error`` says why); None: the stored one still holds
 
 
 @dataclass(frozen=True)

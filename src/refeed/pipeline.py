@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from refeed import __version__
 from refeed.cadence import (
@@ -125,7 +125,9 @@ async def _poll_each(
     clock: Clock,
     on_result: OnResult | None,
 ) -> list[PollResult]:
-    tasks = [asyncio.create_task(poll_source(settings, source, store, fetcher, pool, clock))
+    states = store.poll_states(REDIRECT_GRACE)
+    tasks = [asyncio.create_task(poll_source(settings, source, store, fetcher, pool, clock,
+                                             states.get(source.id)))
              for source in sources]
     for finished in asyncio.as_completed(tasks):
         result = await finished
@@ -141,10 +143,13 @@ async def poll_source(
     fetcher: Fetcher,
     executor: Executor,
     clock: Clock = utc_now,
+    state: PollState | None = None,
 ) -> PollResult:
-    """fetch | parse | normalize | dedup | store for one source."""
+    """fetch | parse | normalize | dedup | store for one source, from its ``state`` (read
+    from the store when not given)."""
     started = time.monotonic()
-    state = store.poll_state(source.id, REDIRECT_GRACE)
+    if state is None:
+        state = store.poll_state(source.id, REDIRECT_GRACE)
     target = source.model_copy(update={"url": state.fetch_url}) if state.fetch_url else source
     fetched = await fetcher.fetch(target, state.validators)
     processed = await _process(settings, source, fetched, state, executor, clock()) \
@@ -152,17 +157,19 @@ async def poll_source(
     now = clock()
     error = fetched.error or (processed.error if processed else None)
     failures = state.failures + 1 if error else 0
+    pace = None
     if error:
         hint = retry_after(fetched.hints.get("retry-after"), now)
     else:  # the longest of: the server's cache lifetime, the feed's own hint, its pace
+        pace = _pace(store, source.id, processed, state)
         candidates = [cache_lifetime(fetched.hints, now),
-                      feed_hint(processed.feed if processed else state.feed_hints),
-                      activity_interval(_publication_times(store, source.id, processed))]
+                      feed_hint(processed.feed if processed else state.feed_hints), pace]
         hint = max((c for c in candidates if c is not None), default=None)
     due = next_due(now, settings.cadence(source), failures=failures, hint=hint,
                    jitter_key=source.id)
     counts = store.record_poll(
-        fetched, processed, now=now, next_due=due, policy=settings.dedup_policy
+        fetched, processed, now=now, next_due=due, policy=settings.dedup_policy,
+        state=state, pace=pace,
     )
     status: PollStatus = "failed" if error else ("not-modified" if fetched.not_modified else "ok")
     return PollResult(
@@ -176,12 +183,17 @@ async def poll_source(
     )
 
 
-def _publication_times(
-    store: Store, source_id: str, processed: ProcessedFeed | None
-) -> list[datetime]:
-    """When the source published: its stored entries and the ones just fetched."""
+def _pace(
+    store: Store, source_id: str, processed: ProcessedFeed | None, state: PollState
+) -> timedelta:
+    """The poll interval suited to how often the source publishes (0: unknown), from its
+    stored entries and the ones just fetched; a poll that brought no entry (a 304, an
+    unchanged body) reuses the one stored, when there is one."""
     fresh = [entry.published for entry in processed.entries if entry.dated] if processed else []
-    return sorted({*store.recent_published(source_id), *fresh}, reverse=True)
+    if not fresh and state.pace is not None:
+        return state.pace
+    published = sorted({*store.recent_published(source_id), *fresh}, reverse=True)
+    return activity_interval(published) or timedelta(0)
 
 
 async def _process(
@@ -193,11 +205,14 @@ async def _process(
     now: datetime,
 ) -> ProcessedFeed:
     """parse | normalize in the pool — unless the body is byte for byte the one parsed
-    last time under the same rules (servers without validators): then nothing is new."""
+    last time under the same rules (servers without validators): then nothing is new, or
+    it fails to parse again as it did."""
     assert fetched.body is not None
     rules = (settings.taxonomy, settings.language_policy)
     salt = rules_salt(source, *rules)
     digest = body_digest(fetched.body, salt)
+    if digest == state.body_digest and state.body_error is not None:
+        return ProcessedFeed(error=state.body_error)
     if digest == state.body_digest:
         return ProcessedFeed(feed=state.feed_hints, skipped=len(state.item_digests))
     try:
@@ -219,7 +234,7 @@ async def _process(
         processed = await asyncio.wrap_future(job)
     except Exception as error:  # a crashed worker or a bug on one feed must not stop the rest
         return ProcessedFeed(error=ErrorInfo.from_exception(error))
-    return replace(processed, body_digest=digest) if processed.error is None else processed
+    return replace(processed, body_digest=digest)  # its error too: bytes fail alike
 
 
 def publish_all(settings: Settings, store: Store) -> PublishReport:

@@ -247,6 +247,26 @@ def m010_search_index_on_text_changes(db: sqlite_utils.Database) -> None:
     db.executescript(SCHEMA_V10)
 
 
+SCHEMA_V11 = """
+-- How often the source publishes, as the poll interval suited to it (a quarter of the
+-- median gap between its latest entries), in seconds: 0 when too few entries tell, NULL
+-- before it was first computed. A 304 changes no entry, so it reuses this instead of
+-- reading the source's latest entries on every poll.
+ALTER TABLE sources ADD COLUMN pace REAL;
+
+-- When the document whose body_digest is stored failed to parse: why (JSON {kind,
+-- message}). The same bytes under the same rules fail the same way, so a broken feed
+-- served again unchanged (no validators: most of them) is not parsed again.
+ALTER TABLE sources ADD COLUMN body_error TEXT;
+"""
+
+
+@migrations()
+def m011_source_pace_and_body_error(db: sqlite_utils.Database) -> None:
+    """Remember each source's publication pace and its broken document between polls."""
+    db.executescript(SCHEMA_V11)
+
+
 def pack_signature(values: Sequence[int]) -> bytes | None:
     """A signature as a BLOB (``None`` when there is none)."""
     return array("I", values).tobytes() if values else None

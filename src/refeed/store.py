@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from refeed.model import (
     Decision,
     Enclosure,
     Entry,
+    ErrorInfo,
     FetchResult,
     PollState,
     ProcessedFeed,
@@ -87,6 +88,25 @@ class EntryQuery:
     include_duplicates: bool = False
 
 
+
+def _poll_state(row: Mapping[str, Any], grace: int) -> PollState:
+    """A source row as the state its next poll starts from."""
+    moved = row["moved_to"] if row["moved_to"] and row["moved_polls"] >= grace else None
+    pace = row["pace"]
+    return PollState(
+        validators=Validators(row["etag"], row["last_modified"]),
+        failures=int(row["failures"]),
+        fetch_url=moved,
+        url=row["url"],
+        moved_to=row["moved_to"],
+        moved_polls=int(row["moved_polls"] or 0),
+        pace=None if pace is None else timedelta(seconds=pace),
+        body_digest=row["body_digest"],
+        body_error=ErrorInfo(**json.loads(row["body_error"])) if row["body_error"] else None,
+        item_digests_json=row["item_digests"],
+        feed_hints=json.loads(row["feed_hints"]),
+    )
+
 class Store:
     """The timeline database. Open with :meth:`open`; close with :meth:`close`."""
 
@@ -143,9 +163,22 @@ class Store:
 
     @contextmanager
     def _transaction(self, what: str) -> Iterator[None]:
+        """One atomic unit: a savepoint (its own transaction outside a batch). The name
+        is fixed, unlike sqlite-utils' ``atomic()``, so its statements stay prepared."""
+        conn = self.db.conn
+        outermost = not conn.in_transaction  # then RELEASE commits, and may fail to
         try:
-            with self.db.atomic():
+            conn.execute("SAVEPOINT refeed")
+            try:
                 yield
+                conn.execute("RELEASE refeed")
+            except BaseException:
+                if conn.in_transaction and outermost:  # an error may already have ended it
+                    conn.execute("ROLLBACK")
+                elif conn.in_transaction:
+                    conn.execute("ROLLBACK TO refeed")
+                    conn.execute("RELEASE refeed")
+                raise
         except sqlite3.Error as error:
             raise StoreError(f"cannot {what}") from error
 
@@ -186,13 +219,13 @@ class Store:
         except sqlite3.Error as error:
             raise StoreError("cannot write backup", str(path)) from error
 
-    def _moved_state(self, fetched: FetchResult) -> dict[str, Any]:
-        row = self._source_row(fetched.source_id) or {}
+    @staticmethod
+    def _moved_state(fetched: FetchResult, state: PollState) -> dict[str, Any]:
         if fetched.moved_to is not None:
-            same = fetched.moved_to == row.get("moved_to")
+            same = fetched.moved_to == state.moved_to
             return {"moved_to": fetched.moved_to,
-                    "moved_polls": (row.get("moved_polls") or 0) + 1 if same else 1}
-        if fetched.url != row.get("url") or fetched.error is not None:
+                    "moved_polls": state.moved_polls + 1 if same else 1}
+        if fetched.url != state.url or fetched.error is not None:
             return {}  # fetched at the new address, or no answer: nothing learned
         return {"moved_to": None, "moved_polls": 0}
 
@@ -200,17 +233,14 @@ class Store:
         """What the next poll of ``source_id`` needs from the previous ones; the fetch URL
         is the permanent redirect's target once seen ``grace`` polls in a row."""
         row = self._source_row(source_id)
-        if row is None:
-            return PollState()
-        moved = row["moved_to"] if row["moved_to"] and row["moved_polls"] >= grace else None
-        return PollState(
-            validators=Validators(row["etag"], row["last_modified"]),
-            failures=int(row["failures"]),
-            fetch_url=moved,
-            body_digest=row["body_digest"],
-            item_digests_json=row["item_digests"],
-            feed_hints=json.loads(row["feed_hints"]),
-        )
+        return PollState() if row is None else _poll_state(row, grace)
+
+    def poll_states(self, grace: int) -> dict[str, PollState]:
+        """:meth:`poll_state` of every source, read at once (a poll of many sources)."""
+        cursor = self.db.conn.execute("SELECT * FROM sources")
+        columns = [column[0] for column in cursor.description]
+        return {row[0]: _poll_state(dict(zip(columns, row, strict=True)), grace)
+                for row in cursor}
 
     def recent_published(self, source_id: str, count: int = 10) -> list[datetime]:
         """When the source's latest ``count`` dated entries were published."""
@@ -244,15 +274,21 @@ class Store:
         now: datetime,
         next_due: datetime,
         policy: DedupPolicy,
+        state: PollState | None = None,
+        pace: timedelta | None = None,
     ) -> StoreCounts:
-        """Store one source's poll — entries and source state — in one transaction."""
+        """Store one source's poll — entries and source state — in one transaction.
+        ``state`` is the source's state the poll started from (read again when not
+        given); ``pace``, when given, replaces its stored publication pace."""
         error = fetched.error or (processed.error if processed else None)
+        if state is None:
+            state = self.poll_state(fetched.source_id, 0)
         with self._transaction(f"store poll of {fetched.source_id}"):
             counts = StoreCounts()
             if processed is not None and error is None:
                 counts = self._store_entries(processed.entries, now, policy)
                 counts = replace(counts, unchanged=counts.unchanged + processed.skipped)
-            state: dict[str, Any] = {
+            values: dict[str, Any] = {
                 "last_fetch": iso(now),
                 "ok": error is None,
                 "http_status": fetched.http_status,
@@ -264,25 +300,27 @@ class Store:
                 "elapsed": round(fetched.elapsed, 3),
                 "next_due": iso(next_due),
             }
-            state |= self._moved_state(fetched)
+            values |= self._moved_state(fetched, state)
+            if pace is not None:
+                values["pace"] = pace.total_seconds()
+            if processed is not None and processed.body_digest is not None:
+                failed = processed.error and json.dumps(asdict(processed.error))
+                values |= {"body_digest": processed.body_digest, "body_error": failed or None}
             if error is None:
-                state |= {"last_success": iso(now), "failures": 0}
+                values |= {"last_success": iso(now), "failures": 0}
                 if processed is not None and processed.body_digest is not None:
-                    state |= {
-                        "body_digest": processed.body_digest,
+                    values |= {
                         "item_digests": json.dumps(processed.digests),
                         "feed_hints": json.dumps(dict(processed.feed)),
                     }
                 if not fetched.not_modified:
-                    state |= {
+                    values |= {
                         "etag": fetched.validators.etag,
                         "last_modified": fetched.validators.last_modified,
                     }
             else:
-                self.db.execute(
-                    "UPDATE sources SET failures = failures + 1 WHERE id = ?", [fetched.source_id]
-                )
-            self._update_source(fetched.source_id, state)
+                values["failures"] = state.failures + 1
+            self._update_source(fetched.source_id, values)
         self._commit_if_due()
         return counts
 
