@@ -13,6 +13,7 @@ import pytest
 
 from refeed.config import Settings, load_settings
 from refeed.model import PollResult
+from refeed.normalize import tagging_fingerprint
 from refeed.pipeline import REDIRECT_GRACE, make_worker_pool, poll_all
 from refeed.store import EntryQuery, Store
 from tests.conftest import read_data, write_config
@@ -435,3 +436,19 @@ def test_a_broken_document_served_again_unchanged_is_not_parsed_again(
     assert repaired.status == "ok"
     assert repaired.counts.new == 3
     assert source_states(settings)["en"]["body_error"] is None
+
+
+def test_a_poll_into_an_empty_timeline_records_the_tag_rules_it_stores_under(
+    tmp_path: Path, news_site: list[dict[str, Any]], worker_pool: Executor
+) -> None:
+    """Entries are tagged as they are stored: the first publish must not tag the whole
+    timeline again (it did, 49,000 entries after a cold ingest)."""
+    settings = make_settings(tmp_path, news_site)
+    poll(settings, worker_pool)
+    store = Store.open(settings.database)
+    try:
+        [(rules,)] = store.db.execute("SELECT value FROM meta WHERE key = 'tag_rules'")
+        sources = {source.id: source.tags for source in settings.sources}
+        assert rules == tagging_fingerprint(settings.taxonomy, sources)
+    finally:
+        store.close()

@@ -63,14 +63,14 @@ def test_open_creates_wal_database_with_schema_and_migrations_table(store: Store
         "m003_near_duplicate_signatures", "m004_retention_tombstones", "m005_document_digests",
         "m006_timeline_index", "m007_duplicate_index", "m008_facets_index",
         "m009_timeline_version", "m010_search_index_on_text_changes",
-        "m011_source_pace_and_body_error",
+        "m011_source_pace_and_body_error", "m012_search_index_merges_later",
     ]
 
 
 def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     Store.open(tmp_path / "db").close()
     again = Store.open(tmp_path / "db")
-    assert len(migrations.applied(again.db)) == 11
+    assert len(migrations.applied(again.db)) == 12
     assert migrations.pending(again.db) == []
 
 

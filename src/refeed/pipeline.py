@@ -105,6 +105,9 @@ async def poll_all(
     wanted = set(source_ids) if source_ids is not None else None
     sources = [s for s in settings.sources if wanted is None or s.id in wanted]
     store.sync_sources(settings.sources)
+    # entries are tagged under the current rules as they are stored: record that while
+    # the timeline is still empty, or the first publish would tag them all again
+    retag_timeline(settings, store)
     pool = executor or make_worker_pool(settings.language_policy)
     try:
         async with Fetcher(settings.polling) as fetcher:

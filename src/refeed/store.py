@@ -414,23 +414,26 @@ class Store:
             f"FROM entries WHERE {where} ORDER BY duplicate_of IS NOT NULL, id "
             f"LIMIT {MAX_CANDIDATES}"
         )
+        # the connection itself: sqlite-utils' query() wraps every read in a savepoint
         return [
             StoredEntry(
-                id=row["id"],
-                source_id=row["source_id"],
-                key=row["key"],
-                revision=row["revision"],
-                published=from_iso(row["published"]),
-                canonical_url=row["canonical_url"],
-                content_hash=row["content_hash"],
-                duplicate_of=row["duplicate_of"],
-                title=row["title"],
-                language=row["language"],
-                signature=unpack_signature(row["signature"]),
-                shingles=row["shingles"],
-                numbers=tuple(json.loads(row["numbers"])),
+                id=entry_id,
+                source_id=source_id,
+                key=key,
+                revision=revision,
+                published=from_iso(published),
+                canonical_url=canonical,
+                content_hash=content_hash,
+                duplicate_of=duplicate_of,
+                title=title,
+                language=language,
+                signature=unpack_signature(signature),
+                shingles=shingles,
+                numbers=tuple(json.loads(numbers)),
             )
-            for row in self.db.query(sql, list(params))
+            for (entry_id, source_id, key, revision, published, canonical, content_hash,
+                 duplicate_of, title, language, signature, shingles, numbers)
+            in self.db.conn.execute(sql, list(params))
         ]
 
     def _apply(
