@@ -22,7 +22,7 @@ from refeed.model import (
 )
 from refeed.schema import migrations
 from refeed.select import Output
-from refeed.store import MAX_CANDIDATES, EntryQuery, Store
+from refeed.store import MAX_CANDIDATES, READ_CHUNK, EntryQuery, Store
 from tests.test_dedup import make_entry
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -164,6 +164,29 @@ def test_a_tag_output_lists_an_original_whose_copy_alone_carries_the_tag(
     assert list(store.candidates(talks_uk)) == []
     sport = Output("tag/sport", "", "tag", tags=("sport",))
     assert [e.key for e in store.candidates(sport)] == ["g2"]
+
+
+def test_both_tag_selections_list_many_entries_in_the_same_timeline_order(
+    store: Store,
+) -> None:
+    """Past one read chunk, with ties in the publication time (broken by source, then
+    key), walking the timeline and reading through the tag index agree entry for entry."""
+    for source_id in ("b", "a"):
+        record(store, fetched(source_id), *[
+            make_entry(source_id=source_id, key=f"{source_id}-{n:03d}", tags=("sport",),
+                       published=NOW - timedelta(hours=n // 3),
+                       canonical_url=f"https://x.example/{source_id}/{n}",
+                       content_hash=f"{source_id}{n}")
+            for n in range(READ_CHUNK + 40)
+        ])
+    sport = Output("tag/sport", "", "tag", tags=("sport",))
+    store.sparse_tag_rows = 0
+    walked = [(entry.source_id, entry.key) for entry in store.candidates(sport)]
+    store.sparse_tag_rows = 1_000_000
+    indexed = [(entry.source_id, entry.key) for entry in store.candidates(sport)]
+    assert len(walked) == 2 * (READ_CHUNK + 40)
+    assert indexed == walked
+    assert walked[:4] == [("a", "a-000"), ("a", "a-001"), ("a", "a-002"), ("b", "b-000")]
 
 
 def test_queries_by_tag_language_source_and_text(store: Store) -> None:

@@ -64,6 +64,7 @@ _TIMELINE_ORDER = "ORDER BY published DESC, source_id, key"
 # a tag on at most this many entries is selected through the tag index, not the timeline
 SPARSE_TAG_ROWS = 2000
 MAX_CANDIDATES = 64  # stored entries compared with one incoming entry, at most
+READ_CHUNK = 64  # full timeline rows read at once when their order is known first
 _ENTRY_COLUMNS = (
     "source_id", "key", "guid", "link", "canonical_url", "title", "summary", "content",
     "authors", "published", "updated", "dated", "language", "enclosures", "content_hash",
@@ -578,12 +579,28 @@ class Store:
             tagged = self._tagged_rows(folded, output.languages)
             if not tagged:
                 return
-            common = tagged > self.sparse_tag_rows
-            clauses.append(_walked_tag_clause(folded) if common else _indexed_tag_clause(folded))
             params += folded * 2
+            if tagged <= self.sparse_tag_rows:
+                clauses.append(_indexed_tag_clause(folded))
+                yield from self._sorted_first(" AND ".join(clauses), params)
+                return
+            clauses.append(_walked_tag_clause(folded))
         sql = f"{_TIMELINE_ROWS} WHERE {' AND '.join(clauses)} {_TIMELINE_ORDER}"
         for row in self.db.query(sql, params):
             yield _row_entry(row)
+
+    def _sorted_first(self, where: str, params: Sequence[Any]) -> Iterator[Entry]:
+        """The entries ``where`` selects off the timeline index, in timeline order: their
+        ids sorted first, then full rows read a chunk at a time. Sorting the full rows
+        (with their tags and copies, computed per row) cost 30–60 ms per output at 1M."""
+        order = f"SELECT id FROM entries WHERE {where} {_TIMELINE_ORDER}"
+        ids = [entry_id for (entry_id,) in self.db.conn.execute(order, list(params))]
+        for start in range(0, len(ids), READ_CHUNK):
+            chunk = ids[start:start + READ_CHUNK]
+            sql = f"{_TIMELINE_ROWS} WHERE id IN ({', '.join('?' for _ in chunk)})"
+            rows = {row["id"]: row for row in self.db.query(sql, chunk)}
+            # a row deleted since the ids were read (a prune) is skipped
+            yield from (_row_entry(rows[entry_id]) for entry_id in chunk if entry_id in rows)
 
     def _tagged_rows(self, folded: Sequence[str], languages: Sequence[str]) -> int:
         """How many entries carry one of the ``folded`` tags and stand for an original in
