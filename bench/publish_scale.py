@@ -529,7 +529,9 @@ def build_database(path: Path, args: argparse.Namespace, maker: Maker,
 def _insert(conn: sqlite3.Connection, rows: list[dict[str, Any]],
             tags: list[tuple[int, str, str]]) -> None:
     conn.executemany(_INSERT_ENTRY, rows)
-    conn.executemany("INSERT INTO entry_tags (entry_id, tag, folded) VALUES (?, ?, ?)", tags)
+    conn.executemany("INSERT INTO entry_tags (entry_id, tag, folded, original) "
+                     "SELECT ?1, ?2, ?3, coalesce(duplicate_of, id) FROM entries WHERE id = ?1",
+                     tags)
     conn.commit()
 
 

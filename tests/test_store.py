@@ -64,13 +64,14 @@ def test_open_creates_wal_database_with_schema_and_migrations_table(store: Store
         "m006_timeline_index", "m007_duplicate_index", "m008_facets_index",
         "m009_timeline_version", "m010_search_index_on_text_changes",
         "m011_source_pace_and_body_error", "m012_search_index_merges_later",
+        "m013_tag_rows_know_their_original",
     ]
 
 
 def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     Store.open(tmp_path / "db").close()
     again = Store.open(tmp_path / "db")
-    assert len(migrations.applied(again.db)) == 12
+    assert len(migrations.applied(again.db)) == 13
     assert migrations.pending(again.db) == []
 
 
@@ -310,3 +311,18 @@ def test_a_batch_commits_every_recorded_poll(store: Store, tmp_path: Path) -> No
             seen = reader.execute("SELECT count(*) FROM entries").fetchone()
         assert seen == (2,)  # committed as it went, not only at the end
     assert not store.db.conn.in_transaction
+
+
+def test_tag_usage_follows_entries_that_become_or_stop_being_copies(store: Store) -> None:
+    """Tag usage counts originals: when a merge makes a tagged entry a copy of another
+    (or a copy is split off again), its tags count for its new original."""
+    record(store, fetched("a"), make_entry(key="a1", tags=("Kyiv",)))
+    record(store, fetched("b"), make_entry(
+        source_id="b", key="b1", tags=("kyiv", "sport"), title="Another story",
+        canonical_url="https://x.example/other", content_hash="h2"))
+    assert store.tag_usage() == {"Kyiv": 2, "sport": 1}
+    [(first,), (second,)] = store.db.execute("SELECT id FROM entries ORDER BY id").fetchall()
+    store.db.execute("UPDATE entries SET duplicate_of = ? WHERE id = ?", [first, second])
+    assert store.tag_usage() == {"Kyiv": 1, "sport": 1}
+    store.db.execute("UPDATE entries SET duplicate_of = NULL WHERE id = ?", [second])
+    assert store.tag_usage() == {"Kyiv": 2, "sport": 1}

