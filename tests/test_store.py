@@ -64,14 +64,14 @@ def test_open_creates_wal_database_with_schema_and_migrations_table(store: Store
         "m006_timeline_index", "m007_duplicate_index", "m008_facets_index",
         "m009_timeline_version", "m010_search_index_on_text_changes",
         "m011_source_pace_and_body_error", "m012_search_index_merges_later",
-        "m013_tag_rows_know_their_original",
+        "m013_tag_rows_know_their_original", "m014_language_timeline_index",
     ]
 
 
 def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     Store.open(tmp_path / "db").close()
     again = Store.open(tmp_path / "db")
-    assert len(migrations.applied(again.db)) == 13
+    assert len(migrations.applied(again.db)) == 14
     assert migrations.pending(again.db) == []
 
 
@@ -188,6 +188,32 @@ def test_both_tag_selections_list_many_entries_in_the_same_timeline_order(
     assert len(walked) == 2 * (READ_CHUNK + 40)
     assert indexed == walked
     assert walked[:4] == [("a", "a-000"), ("a", "a-001"), ("a", "a-002"), ("b", "b-000")]
+
+
+@pytest.mark.parametrize("sparse_tag_rows", [0, 1_000_000], ids=["walked", "indexed"])
+@pytest.mark.parametrize("languages", [("uk",), ("uk", "en"), ()], ids=["one", "two", "any"])
+def test_tag_outputs_list_what_the_timeline_holds_for_their_languages(
+    store: Store, sparse_tag_rows: int, languages: tuple[str, ...]
+) -> None:
+    """Whichever index a selection takes (one language's timeline, the whole timeline,
+    the tag index), it lists exactly the timeline's originals of that tag and those
+    languages, in timeline order."""
+    for n in range(90):
+        language = ("uk", "en", "ru")[n % 3]
+        tags = ("sport",) if n % 4 else ("sport", "Kyiv")
+        source_id = "ab"[n % 2]
+        record(store, fetched(source_id), make_entry(
+            source_id=source_id, key=f"k{n:03d}", tags=tags, language=language,
+            published=NOW - timedelta(hours=n // 2), title=f"Story {n}",
+            canonical_url=f"https://x.example/{n}", content_hash=f"h{n}"))
+    store.sparse_tag_rows = sparse_tag_rows
+    timeline = store.timeline()
+    for tag in ("sport", "Kyiv"):
+        output = Output(f"tag/{tag}", "", "tag", tags=(tag,), languages=languages)
+        expected = [entry.key for entry in timeline if tag in entry.tags
+                    and (not languages or entry.language in languages)]
+        assert [entry.key for entry in store.candidates(output)] == expected
+        assert expected
 
 
 def test_queries_by_tag_language_source_and_text(store: Store) -> None:

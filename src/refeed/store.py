@@ -45,7 +45,7 @@ from refeed.text import tag_fold
 Tagger = Callable[[Entry], tuple[str, ...]]
 # An original with its tags and its duplicates' tags (it stands for them in tag outputs),
 # and where its duplicates were seen.
-_TIMELINE_ROWS = """
+_TIMELINE_COLUMNS = """
     SELECT entries.*, (
         SELECT json_group_array(tag) FROM (
             SELECT DISTINCT tag FROM entry_tags
@@ -58,8 +58,8 @@ _TIMELINE_ROWS = """
         SELECT json_group_array(json_object('source', source_id, 'link', link))
         FROM (SELECT source_id, link FROM entries AS copy
               WHERE copy.duplicate_of = entries.id ORDER BY source_id, id)
-    ) AS seen_in
-    FROM entries"""
+    ) AS seen_in"""
+_TIMELINE_ROWS = f"{_TIMELINE_COLUMNS} FROM entries"
 _TIMELINE_ORDER = "ORDER BY published DESC, source_id, key"
 # a tag on at most this many entries is selected through the tag index, not the timeline
 SPARSE_TAG_ROWS = 2000
@@ -568,25 +568,33 @@ class Store:
 
     def candidates(self, output: Output) -> Iterator[Entry]:
         """The originals that pass ``output``'s tag, language and source filters, in
-        timeline order (newest published first, then source and key) straight from the
-        ``entries_timeline`` index; read lazily, so taking the first 50 reads about 50."""
+        timeline order (newest published first, then source and key): walked down a
+        timeline index and read lazily, so taking the first 50 reads about 50 — or, for
+        a rare tag, looked up through the tag index and sorted."""
+        folded = sorted({tag_fold(tag) for tag in output.tags})
+        tagged = self._tagged_rows(folded, output.languages) if folded else None
+        if tagged == 0:
+            return
+        sparse = tagged is not None and tagged <= self.sparse_tag_rows
+        # a walk for one language follows that language's own timeline (m014); anything
+        # else keeps SQLite off that index (the unary +): for several languages, or a
+        # rare tag's few entries, it would read every original of the language
+        walk_language = len(output.languages) == 1 and not sparse
         clauses, params = ["duplicate_of IS NULL"], []
-        for column, values in (("language", output.languages), ("source_id", output.sources)):
+        language = "language" if walk_language else "+language"
+        for column, values in ((language, output.languages), ("source_id", output.sources)):
             if values:
                 clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
                 params += list(values)
-        if output.tags:
-            folded = sorted({tag_fold(tag) for tag in output.tags})
-            tagged = self._tagged_rows(folded, output.languages)
-            if not tagged:
-                return
-            params += folded * 2
-            if tagged <= self.sparse_tag_rows:
-                clauses.append(_indexed_tag_clause(folded))
-                yield from self._sorted_first(" AND ".join(clauses), params)
-                return
-            clauses.append(_walked_tag_clause(folded))
-        sql = f"{_TIMELINE_ROWS} WHERE {' AND '.join(clauses)} {_TIMELINE_ORDER}"
+        if folded:
+            clauses.append((_indexed_tag_clause if sparse else _walked_tag_clause)(folded))
+            params += folded
+        where = " AND ".join(clauses)
+        if sparse:
+            yield from self._sorted_first(where, params)
+            return
+        walk = "INDEXED BY entries_language_timeline" if walk_language else ""
+        sql = f"{_TIMELINE_COLUMNS} FROM entries {walk} WHERE {where} {_TIMELINE_ORDER}"
         for row in self.db.query(sql, params):
             yield _row_entry(row)
 
@@ -611,11 +619,9 @@ class Store:
         sql = f"SELECT 1 FROM entry_tags WHERE folded IN ({tag_marks})"
         if languages:
             sql = (
-                "SELECT 1 FROM entry_tags"
-                " CROSS JOIN entries AS tagged INDEXED BY entries_facets"
-                " ON tagged.id = entry_tags.entry_id"
+                "SELECT 1 FROM entry_tags INDEXED BY entry_tags_usage"
                 " CROSS JOIN entries AS original INDEXED BY entries_facets"
-                " ON original.id = coalesce(tagged.duplicate_of, tagged.id)"
+                " ON original.id = entry_tags.original"
                 f" WHERE folded IN ({tag_marks})"
                 f" AND original.language IN ({', '.join('?' for _ in languages)})"
             )
@@ -665,24 +671,21 @@ class Store:
 def _walked_tag_clause(folded: Sequence[str]) -> str:
     """"The entry or a copy carries one of ``folded``", checked entry by entry while the
     timeline index is walked: for a common tag the first 50 come after a few hundred
-    rows."""
+    rows. A tag row names the original it counts for (m013): one index probe a row."""
     marks = ", ".join("?" for _ in folded)
     return (
-        f"(EXISTS (SELECT 1 FROM entry_tags WHERE entry_id = entries.id AND folded IN ({marks}))"
-        " OR EXISTS (SELECT 1 FROM entries AS copy CROSS JOIN entry_tags"
-        " ON entry_tags.entry_id = copy.id"
-        f" WHERE copy.duplicate_of = entries.id AND folded IN ({marks})))"
+        "EXISTS (SELECT 1 FROM entry_tags INDEXED BY entry_tags_usage"
+        f" WHERE folded IN ({marks}) AND original = entries.id)"
     )
 
 
 def _indexed_tag_clause(folded: Sequence[str]) -> str:
-    """The same condition through the tag index: for a rare tag, its few entries are
-    looked up and sorted (walking the timeline would read all of it)."""
+    """The same condition through the tag index: for a rare tag, the originals its rows
+    count for are looked up and sorted (walking the timeline would read all of it)."""
     marks = ", ".join("?" for _ in folded)
     return (
-        f"(id IN (SELECT entry_id FROM entry_tags WHERE folded IN ({marks})) OR id IN "
-        "(SELECT copy.duplicate_of FROM entry_tags JOIN entries AS copy "
-        f"ON copy.id = entry_tags.entry_id WHERE folded IN ({marks})))"
+        "id IN (SELECT original FROM entry_tags INDEXED BY entry_tags_usage"
+        f" WHERE folded IN ({marks}))"
     )
 
 
