@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-import uvloop
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -255,4 +254,4 @@ class Daemon:
 def run_daemon(config_path: Path, settings: Settings) -> None:
     """Run the daemon until SIGTERM/SIGINT (``refeed run``)."""
     with database_lock(settings.database):
-        uvloop.run(Daemon(config_path, settings).run())
+        asyncio.run(Daemon(config_path, settings).run())

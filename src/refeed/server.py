@@ -19,7 +19,6 @@ from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-import uvloop
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
@@ -182,5 +181,4 @@ def run_server(settings: Settings) -> None:
     web.run_app(
         make_app(settings), host=settings.server.host, port=settings.server.port,
         access_log=None, print=lambda message: print(message, flush=True),
-        loop=uvloop.new_event_loop(),
     )
