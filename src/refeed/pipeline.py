@@ -214,9 +214,9 @@ async def _process(
     rules = (settings.taxonomy, settings.language_policy)
     salt = rules_salt(source, *rules)
     digest = body_digest(fetched.body, salt)
-    if digest == state.body_digest and state.body_error is not None:
-        return ProcessedFeed(error=state.body_error)
-    if digest == state.body_digest:
+    if digest == state.body_digest:  # the same bytes end as they ended last time
+        if state.body_error is not None:
+            return ProcessedFeed(error=state.body_error)
         return ProcessedFeed(feed=state.feed_hints, skipped=len(state.item_digests))
     try:
         # submitted from a thread: the first submit starts the pool's processes (the

@@ -59,7 +59,6 @@ _TIMELINE_COLUMNS = """
         FROM (SELECT source_id, link FROM entries AS copy
               WHERE copy.duplicate_of = entries.id ORDER BY source_id, id)
     ) AS seen_in"""
-_TIMELINE_ROWS = f"{_TIMELINE_COLUMNS} FROM entries"
 _TIMELINE_ORDER = "ORDER BY published DESC, source_id, key"
 # a tag on at most this many entries is selected through the tag index, not the timeline
 SPARSE_TAG_ROWS = 2000
@@ -89,8 +88,7 @@ class EntryQuery:
     include_duplicates: bool = False
 
 
-
-def _poll_state(row: Mapping[str, Any], grace: int) -> PollState:
+def _poll_state(row: sqlite3.Row, grace: int) -> PollState:
     """A source row as the state its next poll starts from."""
     moved = row["moved_to"] if row["moved_to"] and row["moved_polls"] >= grace else None
     pace = row["pace"]
@@ -107,6 +105,7 @@ def _poll_state(row: Mapping[str, Any], grace: int) -> PollState:
         item_digests_json=row["item_digests"],
         feed_hints=json.loads(row["feed_hints"]),
     )
+
 
 class Store:
     """The timeline database. Open with :meth:`open`; close with :meth:`close`."""
@@ -233,15 +232,20 @@ class Store:
     def poll_state(self, source_id: str, grace: int) -> PollState:
         """What the next poll of ``source_id`` needs from the previous ones; the fetch URL
         is the permanent redirect's target once seen ``grace`` polls in a row."""
-        row = self._source_row(source_id)
+        row = self._named_rows("SELECT * FROM sources WHERE id = ?", [source_id]).fetchone()
         return PollState() if row is None else _poll_state(row, grace)
 
     def poll_states(self, grace: int) -> dict[str, PollState]:
         """:meth:`poll_state` of every source, read at once (a poll of many sources)."""
-        cursor = self.db.conn.execute("SELECT * FROM sources")
-        columns = [column[0] for column in cursor.description]
-        return {row[0]: _poll_state(dict(zip(columns, row, strict=True)), grace)
-                for row in cursor}
+        return {row["id"]: _poll_state(row, grace)
+                for row in self._named_rows("SELECT * FROM sources")}
+
+    def _named_rows(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Rows readable by column name, straight from the connection: sqlite-utils'
+        ``query()`` wraps every read in a savepoint, a cost on the per-entry path."""
+        cursor = self.db.conn.cursor()
+        cursor.row_factory = sqlite3.Row
+        return cursor.execute(sql, list(params))
 
     def recent_published(self, source_id: str, count: int = 10) -> list[datetime]:
         """When the source's latest ``count`` dated entries were published."""
@@ -305,8 +309,8 @@ class Store:
             if pace is not None:
                 values["pace"] = pace.total_seconds()
             if processed is not None and processed.body_digest is not None:
-                failed = processed.error and json.dumps(asdict(processed.error))
-                values |= {"body_digest": processed.body_digest, "body_error": failed or None}
+                failed = json.dumps(asdict(processed.error)) if processed.error else None
+                values |= {"body_digest": processed.body_digest, "body_error": failed}
             if error is None:
                 values |= {"last_success": iso(now), "failures": 0}
                 if processed is not None and processed.body_digest is not None:
@@ -415,26 +419,23 @@ class Store:
             f"FROM entries WHERE {where} ORDER BY duplicate_of IS NOT NULL, id "
             f"LIMIT {MAX_CANDIDATES}"
         )
-        # the connection itself: sqlite-utils' query() wraps every read in a savepoint
         return [
             StoredEntry(
-                id=entry_id,
-                source_id=source_id,
-                key=key,
-                revision=revision,
-                published=from_iso(published),
-                canonical_url=canonical,
-                content_hash=content_hash,
-                duplicate_of=duplicate_of,
-                title=title,
-                language=language,
-                signature=unpack_signature(signature),
-                shingles=shingles,
-                numbers=tuple(json.loads(numbers)),
+                id=row["id"],
+                source_id=row["source_id"],
+                key=row["key"],
+                revision=row["revision"],
+                published=from_iso(row["published"]),
+                canonical_url=row["canonical_url"],
+                content_hash=row["content_hash"],
+                duplicate_of=row["duplicate_of"],
+                title=row["title"],
+                language=row["language"],
+                signature=unpack_signature(row["signature"]),
+                shingles=row["shingles"],
+                numbers=tuple(json.loads(row["numbers"])),
             )
-            for (entry_id, source_id, key, revision, published, canonical, content_hash,
-                 duplicate_of, title, language, signature, shingles, numbers)
-            in self.db.conn.execute(sql, list(params))
+            for row in self._named_rows(sql, params)
         ]
 
     def _apply(
@@ -606,7 +607,7 @@ class Store:
         ids = [entry_id for (entry_id,) in self.db.conn.execute(order, list(params))]
         for start in range(0, len(ids), READ_CHUNK):
             chunk = ids[start:start + READ_CHUNK]
-            sql = f"{_TIMELINE_ROWS} WHERE id IN ({', '.join('?' for _ in chunk)})"
+            sql = f"{_TIMELINE_COLUMNS} FROM entries WHERE id IN ({', '.join('?' for _ in chunk)})"
             rows = {row["id"]: row for row in self.db.query(sql, chunk)}
             # a row deleted since the ids were read (a prune) is skipped
             yield from (_row_entry(rows[entry_id]) for entry_id in chunk if entry_id in rows)
