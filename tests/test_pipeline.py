@@ -18,6 +18,7 @@ from refeed.pipeline import REDIRECT_GRACE, make_worker_pool, poll_all
 from refeed.store import EntryQuery, Store
 from tests.conftest import read_data, write_config
 from tests.feedserver import FeedServer
+from tests.pool_probe import modules_loaded
 
 TAGS = {
     "putin": ["Putin", "Путін", "Путин"],
@@ -452,3 +453,15 @@ def test_a_poll_into_an_empty_timeline_records_the_tag_rules_it_stores_under(
         assert rules == tagging_fingerprint(settings.taxonomy, sources)
     finally:
         store.close()
+
+
+def test_pool_workers_share_what_the_worker_code_loads_on_first_use() -> None:
+    """The forkserver runs a document through the worker's code before it forks: numpy
+    (MinHash) is then imported once, in memory the workers share, not in each worker
+    (~11 MiB of private memory each)."""
+    pool = make_worker_pool()
+    try:
+        loaded = pool.submit(modules_loaded, ("numpy", "refeed.worker"))
+        assert loaded.result(60) == [True, True]
+    finally:
+        pool.shutdown()
