@@ -17,6 +17,12 @@ DATA = Path(__file__).parent / "data"
 CORPUS = Path(__file__).parent.parent.parent / "shared" / "corpus"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: started last, one of them would run alone at the end while
+    the other workers idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def feed_server() -> Iterator[FeedServer]:
     """A fresh HTTP server on 127.0.0.1 for one test."""

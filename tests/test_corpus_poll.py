@@ -320,6 +320,7 @@ def source_problems(
     return problems
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)  # ~45 s on an idle 2-core machine; the default 120 s is tight under load
 def test_whole_corpus_polls_in_one_run(
     tmp_path: Path, corpus: list[CorpusFile], corpus_server: FeedServer

@@ -882,6 +882,7 @@ def compare_with_reference(
     return crashed
 
 
+@pytest.mark.slow
 def test_sigkill_during_ingest_and_publish_loses_and_corrupts_nothing(
     tmp_path: Path, feed_server: FeedServer, sites: list[Site]
 ) -> None:
@@ -1113,6 +1114,7 @@ def check_daemon_fault(
                         f"{RETRY_SECONDS:.0f}s after the fault was gone (no retry)")
 
 
+@pytest.mark.slow
 def test_full_disk_and_read_only_output_give_clear_errors_and_the_daemon_recovers(
     tmp_path: Path, feed_server: FeedServer, sites: list[Site]
 ) -> None:

@@ -70,6 +70,7 @@ def daemon(tmp_path: Path, feed_server: FeedServer) -> Iterator[dict[str, Any]]:
         log.close()
 
 
+@pytest.mark.slow
 def test_daemon_polls_reloads_refuses_broken_config_and_stops(daemon: dict[str, Any]) -> None:
     base, process = daemon["base"], daemon["process"]
 
