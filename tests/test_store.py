@@ -11,7 +11,7 @@ import pytest
 import sqlite_utils
 
 from refeed.config import SourceConfig
-from refeed.dedup import DedupPolicy
+from refeed.dedup import BANDS, DedupPolicy
 from refeed.errors import StoreError
 from refeed.model import (
     Entry,
@@ -91,6 +91,7 @@ def test_bands_stored_before_they_were_keyed_still_find_near_duplicates(
     story = make_entry(canonical_url=None, content_hash="x", **likeness_of(STORY))
     record(old, fetched("a"), story)
     bands = earlier.execute("SELECT band, key, entry_id FROM entry_bands ORDER BY band").fetchall()
+    assert len(bands) == BANDS  # the story is long enough to be banded
     old.close()
     upgraded = Store.open(path)
     assert upgraded.db.execute(

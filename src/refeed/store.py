@@ -120,7 +120,8 @@ class Store:
     @contextmanager
     def batch(self, seconds: float = 1.0) -> Iterator[None]:
         """Group the polls recorded inside into transactions of about ``seconds``: one
-        commit per source costs more than storing a 304. Each poll stays atomic (a
+        commit per source costs more than storing a 304, and every commit writes again
+        the index pages it changed. Each poll stays atomic (a
         savepoint), and a crash loses at most the last ``seconds`` of polls — entries
         and validators together, so those sources are simply fetched again."""
         if self.db.conn.in_transaction:
