@@ -4,12 +4,14 @@ path of every problem, all at once (DESIGN §4 and §7)."""
 
 from __future__ import annotations
 
+import json
 import operator
 import textwrap
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 
 from refeed.config import Settings, load_settings
 from refeed.errors import ConfigError, ConfigProblem, RefeedError
@@ -545,3 +547,41 @@ def test_an_empty_site_title_is_refused_at_its_line(workdir: Path) -> None:
     """Every output feed needs a title, and the whole-timeline feed takes the site's."""
     problems = problems_in(f'site:\n  title: ""\n{ONE_SOURCE}')
     assert locations(problems) == [(CONFIG_NAME, 2, "site.title")]
+
+
+# ---------------------------------------------------------------- configs written as JSON
+
+
+def test_a_json_config_loads_as_its_yaml_twin(workdir: Path) -> None:
+    """JSON is YAML 1.2: read by the JSON parser (a generated config often is JSON), the
+    shipped config gives the same settings."""
+    data = YAML(typ="safe").load((PROJECT_ROOT / "config.yaml").read_text(encoding="utf-8"))
+    as_yaml = write_config(workdir, (PROJECT_ROOT / "config.yaml").read_text(encoding="utf-8"))
+    as_json = write_config(workdir, json.dumps(data, indent=1), name="cfg.json")
+    assert load_settings(as_json) == load_settings(as_yaml)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "fragment"),
+    [
+        pytest.param(
+            '{\n "sources": [{"id": "a", "url": "https://e.com/"}],\n "sources": []\n}\n',
+            3, "", "duplicate key", id="duplicate-key",
+        ),
+        pytest.param(
+            '{\n "sources": [{"id": "a", "url": "https://e.com/"}],\n'
+            ' "polling": {\n  "concurrency": "many"\n }\n}\n',
+            4, "polling.concurrency", "integer", id="bad-value",
+        ),
+        pytest.param(
+            '{\n "sources": [{"id": "a", "url": "https://e.com/"}],\n'
+            ' "polling": {"concurrency": NaN}\n}\n',
+            3, "polling.concurrency", "integer", id="nan-is-not-json",
+        ),
+    ],
+)
+def test_a_json_config_s_problems_are_reported_at_their_lines(
+    workdir: Path, text: str, line: int, field: str, fragment: str
+) -> None:
+    problem = find_problem(problems_in(text), line, field)
+    assert fragment in problem.message

@@ -138,6 +138,27 @@ def test_a_failing_batch_rolls_back_entries_and_validators(store: Store) -> None
     assert store.validators("a") == Validators()
 
 
+def test_a_304_that_fails_to_store_in_a_batch_leaves_the_batch_going(store: Store) -> None:
+    """Inside a batch a poll without entries is one UPDATE and takes no savepoint: its
+    failure is still a StoreError naming the source, and later polls are stored."""
+    record(store, fetched("a"), make_entry())
+    not_modified = fetched("a", http_status=304, body=None, not_modified=True)
+    store.db.execute(
+        "CREATE TRIGGER refuse BEFORE UPDATE ON sources WHEN NEW.id = 'a' "
+        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    with store.batch():
+        with pytest.raises(StoreError, match="cannot store poll of a"):
+            store.record_poll(not_modified, None, now=NOW + timedelta(hours=1),
+                              next_due=NOW, policy=POLICY)
+        record(store, fetched("b"), make_entry(source_id="b", key="other", content_hash="h2",
+                                               canonical_url=None))
+    states = {row["id"]: row for row in store.source_states()}
+    assert states["a"]["last_fetch"] == "2026-11-25T12:00:00Z"  # the first poll's
+    assert (states["b"]["ok"], states["b"]["entries"]) == (1, 1)
+    assert not store.db.conn.in_transaction
+
+
 def test_failure_is_recorded_and_keeps_old_validators(store: Store) -> None:
     record(store, fetched(), make_entry())
     failure = FetchResult(

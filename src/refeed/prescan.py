@@ -118,7 +118,6 @@ class _XmlScan:
         self.parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
         self.parser.StartElementHandler = self._start
         self.parser.EndElementHandler = self._end
-        self.parser.CharacterDataHandler = self._text
         self.parser.Parse(body, True)
 
     def _start(self, name: str, attributes: dict[str, str]) -> None:
@@ -129,9 +128,15 @@ class _XmlScan:
             self.frame.append(f"{name} {sorted(attributes.items())}")
         if self.item is not None:
             if self.depth == self.item_depth + 1 and name in _ITEM_IDS:
-                self.capture = []
+                self._capture_text()
         elif name in _FEED_LANGUAGES and self.depth <= 3:
-            self.capture = []
+            self._capture_text()
+
+    def _capture_text(self) -> None:
+        # text is handed to Python only while captured: a document's escaped HTML
+        # bodies come as thousands of pieces, which cost more than the rest of the scan
+        self.capture = []
+        self.parser.CharacterDataHandler = self._text
 
     def _end(self, name: str) -> None:
         if self.capture is not None:
@@ -141,6 +146,7 @@ class _XmlScan:
             else:
                 self.frame.append(f"{name}={text}")
             self.capture = None
+            self.parser.CharacterDataHandler = None
         if self.item is not None and self.depth == self.item_depth:
             self.item.end = self._end_of(self.item.start, self.parser.CurrentByteIndex)
             self.items.append(self.item)

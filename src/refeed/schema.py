@@ -356,7 +356,9 @@ def unpack_signature(blob: bytes | None) -> tuple[int, ...]:
 def iso(moment: datetime) -> str:
     """``2026-10-04T05:40:00Z``: sortable as text, always UTC, the year in four digits
     (``strftime("%Y")`` writes the year 103 as ``103``)."""
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    if moment.tzinfo is not UTC:  # naive (local time) or another zone
+        moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def from_iso(text: str) -> datetime:
