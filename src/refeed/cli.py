@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -437,4 +438,9 @@ def _plural(count: int, noun: str) -> str:
 
 def main() -> None:
     """Console-script entry point."""
+    # A poll allocates over a million short-lived containers (tasks, responses, rows).
+    # At CPython's default threshold (700) the collector ran ~850 times in an all-304
+    # poll of 10,000 sources, 6 of them full passes over every object: ~350 ms of 3 s.
+    # Every 10,000 allocations: ~90 ms. Cycles are still collected, a little later.
+    gc.set_threshold(10_000, 10, 10)
     cli(prog_name="refeed")
