@@ -479,3 +479,34 @@ def test_missing_local_file_is_an_error(tmp_path: Path) -> None:
 def test_private_addresses_are_recognised(address: str, private: bool) -> None:
     """Redirects from public sources to these are refused (cloud metadata, intranet)."""
     assert is_private_address(ipaddress.ip_address(address)) is private
+
+
+def test_a_source_host_is_looked_up_once_per_poll_not_once_per_fetch(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a source may redirect to private addresses depends on where its own host
+    resolves: that answer is kept (as aiohttp keeps its own lookup), so fetching five
+    sources on one named host resolves the name twice at most (once for the check,
+    once for aiohttp's connection), not once per fetch."""
+    feed_server.serve("feed.xml", FEED)
+    url = feed_server.url("feed.xml").replace("127.0.0.1", "localhost")
+    lookups: Counter[str] = Counter()
+
+    async def run() -> list[FetchResult]:
+        loop = asyncio.get_running_loop()
+        real = loop.getaddrinfo
+
+        async def counting(host: str, *args: Any, **kwargs: Any) -> Any:
+            lookups[host] += 1
+            return await real(host, *args, **kwargs)
+
+        monkeypatch.setattr(loop, "getaddrinfo", counting)
+        async with Fetcher(polling()) as fetcher:
+            results = []
+            for number in range(5):  # one after another: each could have asked again
+                results.append(await fetcher.fetch(source(url, f"s{number}"), NO_VALIDATORS))
+            return results
+
+    results = asyncio.run(run())
+    assert [result.body for result in results] == [FEED] * 5
+    assert lookups["localhost"] <= 2

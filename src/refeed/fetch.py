@@ -34,6 +34,7 @@ from refeed.errors import FetchError, HTTPStatusError
 from refeed.model import ErrorInfo, FetchResult, Validators
 
 MAX_REDIRECTS = 5
+DNS_CACHE_SECONDS = 300  # aiohttp's resolver cache, and how long a source's host stays trusted
 CHUNK_SIZE = 64 * 1024
 ACCEPT = (
     "application/atom+xml, application/rss+xml, application/feed+json, "
@@ -55,11 +56,12 @@ class Fetcher:
             lambda: asyncio.Semaphore(polling.per_host)
         )
         self._session: aiohttp.ClientSession | None = None
+        self._private_hosts: dict[str, tuple[float, bool]] = {}  # host -> (until, private)
 
     async def __aenter__(self) -> Fetcher:
         connect = min(10.0, self.polling.timeout.total_seconds())
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=DNS_CACHE_SECONDS),
             headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
             timeout=aiohttp.ClientTimeout(total=None, connect=connect, sock_connect=connect),
             trust_env=False,
@@ -114,7 +116,7 @@ class Fetcher:
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
         # a source the admin put on a private address may redirect there; others may not
-        trusted = await self._is_private(source.url)
+        trusted = await self._source_is_private(source.url)
         url, hops, permanent = source.url, 0, True
         while True:
             async with self._session.get(url, headers=headers, allow_redirects=False) as response:
@@ -168,6 +170,18 @@ class Fetcher:
             hints=hints,
             moved_to=moved_to,
         )
+
+    async def _source_is_private(self, url: str) -> bool:
+        """:meth:`_is_private` for a source's own URL, remembered per host for
+        :data:`DNS_CACHE_SECONDS`: every fetch asks it, and for a host name each answer
+        was a lookup in a thread (aiohttp's own lookup is cached as long)."""
+        host, now = _hostname(url), time.monotonic()
+        known = self._private_hosts.get(host)
+        if known is not None and known[0] > now:
+            return known[1]
+        private = await self._is_private(url)
+        self._private_hosts[host] = (now + DNS_CACHE_SECONDS, private)
+        return private
 
     async def _is_private(self, url: str) -> bool:
         """True when ``url``'s host is, or resolves to, a private, loopback, link-local or
