@@ -50,7 +50,7 @@ from refeed.config import DEFAULT_NEIGHBOURS, PollingConfig, SourceConfig
 from refeed.errors import ParseError
 from refeed.language import LanguagePolicy
 from refeed.model import Entry, ParsedFeed, Taxonomy
-from refeed.normalize import normalize_feed
+from refeed.normalize import html_to_text, normalize_feed, sanitized_text
 from refeed.parse import parse_document
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -438,8 +438,9 @@ def visible_text(fragment: str) -> str:
 
 def entry_problems(entry: Entry) -> list[str]:
     """Every way ``entry`` breaks the promises of normalize: XML-illegal characters in a
-    string field, unsafe HTML, titles not on one line, dates that are not UTC or are out
-    of order."""
+    string field, unsafe HTML (or HTML whose text :func:`sanitized_text` reads otherwise
+    than a full parse), titles not on one line, dates that are not UTC or are out of
+    order."""
     problems: list[str] = []
     strings = {
         "title": entry.title, "summary": entry.summary, "content": entry.content,
@@ -451,7 +452,10 @@ def entry_problems(entry: Entry) -> list[str]:
         if illegal := XML_ILLEGAL.findall(value):
             problems.append(f"{field} has XML-illegal characters {illegal!r}")
     for field in ("summary", "content"):
-        problems += [f"{field}: {problem}" for problem in html_problems(getattr(entry, field))]
+        value = getattr(entry, field)
+        problems += [f"{field}: {problem}" for problem in html_problems(value)]
+        if sanitized_text(value) != html_to_text(value):  # the shortcut must be exact
+            problems.append(f"{field}: text {sanitized_text(value)!r} != {html_to_text(value)!r}")
     if collapse(entry.title) != entry.title:
         problems.append(f"title is not one trimmed line: {entry.title!r}")
     for field in ("published", "updated"):

@@ -30,6 +30,7 @@ from refeed.normalize import (
     normalize_entry,
     normalize_feed,
     sanitize_html,
+    sanitized_text,
 )
 from refeed.parse import parse_document
 from refeed.text import tag_fold
@@ -353,6 +354,24 @@ def test_plain_text_summary_is_escaped_not_parsed() -> None:
 )
 def test_html_to_text(html: str, text: str) -> None:
     assert html_to_text(html) == text
+
+
+@pytest.mark.parametrize(
+    "dirty",
+    [
+        '<a title="a > b" href="https://e.com/?q=1&amp;r=2">link</a> 5 &lt; 6 &gt; 4',
+        "<p>x<!-- <b>hidden</b> -->y</p><![CDATA[<i>z</i>]]>",
+        "<img alt='it\'s > \"quoted\"' src=x>after<br/>line&nbsp;&#x1F600;&#1;",
+        "<table><tr><td>a</td><td>b</td></tr></table><script>c</script><style>d</style>e",
+        "unclosed <b>bold <i>both",
+    ],
+)
+def test_sanitized_html_reads_as_the_same_text_without_a_parse(dirty: str) -> None:
+    """``sanitized_text`` strips nh3's output by pattern: it must read exactly what a
+    full HTML parse reads, whatever the markup nh3 was given."""
+    sanitized = sanitize_html(dirty)
+    assert sanitized_text(sanitized) == html_to_text(sanitized)
+    assert sanitized_text(sanitized).strip()
 
 
 RELATIVE_CONTENT_DOCUMENTS = [

@@ -41,6 +41,8 @@ _CATEGORY_SEPARATORS = re.compile(r"[,;|]|\s/\s|\s>\s")
 _LINK_SCHEMES = frozenset({"http", "https"})
 _HTML_URL_SCHEMES = {"http", "https", "mailto"}
 _WEB_URL = re.compile(r"https?://[^/?#\s]", re.IGNORECASE)
+# a tag of nh3's output: "<" up to the first ">" outside a (double-quoted) attribute value
+_SANITIZED_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
 
 
 def normalize_feed(
@@ -85,7 +87,7 @@ def normalize_entry(
     summary = _html_field(raw.get("summary_detail"), _string(raw.get("summary")))
     content = _entry_content(raw)
     published, updated, dated = _entry_dates(raw, now)
-    body_text = html_to_text(content or summary)
+    body_text = sanitized_text(content or summary)
     categories = split_categories(_raw_categories(raw))
     text_for_matching = tagging_text(title, summary, content)
     likeness = text_likeness(text_for_matching)
@@ -135,6 +137,14 @@ def sanitize_html(value: str, base: str | None = None) -> str:
 def html_to_text(value: str) -> str:
     """The visible text of an HTML fragment, whitespace collapsed."""
     stripped = html.unescape(nh3.clean(clean_text(value), tags=set()))
+    return _WHITESPACE.sub(" ", clean_text(stripped)).strip()
+
+
+def sanitized_text(value: str) -> str:
+    """:func:`html_to_text` of HTML that :func:`sanitize_html` wrote, at half the cost
+    (no second HTML parse): its serializer escapes ``<`` and ``>`` in text, quotes every
+    attribute value with ``"`` and leaves no comments, so removing each tag is exact."""
+    stripped = html.unescape(_SANITIZED_TAG.sub("", value))
     return _WHITESPACE.sub(" ", clean_text(stripped)).strip()
 
 
@@ -266,8 +276,8 @@ def _raw_categories(raw: Mapping[str, Any]) -> list[str]:
 
 def tagging_text(title: str, summary: str, content: str) -> str:
     """What ``match`` rules and language detection read: the title and the summary's
-    text (or the start of the content when there is no summary)."""
-    return f"{title}\n{html_to_text(summary) or html_to_text(content)[:500]}"
+    text (or the start of the content when there is no summary), both sanitized HTML."""
+    return f"{title}\n{sanitized_text(summary) or sanitized_text(content)[:500]}"
 
 
 def tagging_fingerprint(taxonomy: Taxonomy, source_tags: Mapping[str, Iterable[str]]) -> str:

@@ -25,7 +25,7 @@ from lxml import etree
 
 from refeed import PROJECT_URL, __version__
 from refeed.model import Entry
-from refeed.normalize import html_to_text
+from refeed.normalize import sanitized_text
 from refeed.select import Output
 
 Format = Literal["atom", "rss", "json"]
@@ -177,7 +177,7 @@ def entry_title(entry: Entry) -> str:
     """The entry's title, or the start of its text when it has none (Atom requires one)."""
     if entry.title:
         return entry.title
-    text = html_to_text(entry.summary or entry.content)
+    text = sanitized_text(entry.summary or entry.content)
     return (text[:80] + "…" if len(text) > 80 else text) or "(untitled)"
 
 
@@ -240,7 +240,7 @@ def _json_item(entry: Entry, info: FeedInfo) -> dict[str, Any]:
         item["url"] = entry.link
     item["content_html"] = entry.content or entry.summary or html.escape(entry.title)
     if entry.summary:
-        item["summary"] = html_to_text(entry.summary)
+        item["summary"] = sanitized_text(entry.summary)
     item["date_published"] = entry.published.isoformat()
     item["date_modified"] = entry.updated.isoformat()
     if entry.authors:

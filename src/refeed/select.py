@@ -19,7 +19,7 @@ from slugify import slugify
 
 from refeed.config import Settings
 from refeed.model import Entry
-from refeed.normalize import html_to_text
+from refeed.normalize import sanitized_text
 from refeed.text import tag_fold
 
 OutputKind = Literal["all", "language", "tag", "tag-language", "named"]
@@ -175,7 +175,7 @@ def matches(output: Output, entry: Entry) -> bool:
         return False
     if output.match is None and output.exclude is None:
         return True
-    text = f"{entry.title}\n{html_to_text(entry.summary)}"
+    text = f"{entry.title}\n{sanitized_text(entry.summary)}"
     if output.match is not None and not re.search(output.match, text):
         return False
     return output.exclude is None or not re.search(output.exclude, text)
