@@ -349,7 +349,7 @@ def load_settings(path: str | Path) -> Settings:
         raise ConfigError([problem]) from error
     try:  # the fast path: no line numbers (a valid config needs none)
         return _validate(_read_fast(text), shown, path)
-    except (ConfigError, YAMLError, ValueError):
+    except (ConfigError, YAMLError):
         pass  # read it again, keeping every node's line, to say where each problem is
     return _validate(_parse_yaml(text, shown), shown, path)
 
