@@ -31,6 +31,7 @@ from refeed.render import (
     entry_uid,
     feed_url,
     render_feed,
+    render_feeds,
     render_index,
     render_opml,
 )
@@ -526,3 +527,24 @@ def test_index_is_mobile_friendly_script_free_and_escaped() -> None:
     assert "Talks & <more>" in names
     assert f"{hostile}: <b>bold</b>" in names
     assert not list(tree.iter("b"))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("hub", [None, "https://hub.example/"])
+def test_outputs_rendered_together_are_the_ones_rendered_alone(fmt: str, hub: str | None) -> None:
+    """A publish renders each entry once for all the outputs that list it: every output
+    must still be exactly the document it is alone — its own header, date and language,
+    its own entries in its own order, none of another output's."""
+    newest, middle, oldest = sample_entries()
+    feeds = [
+        (FeedInfo(Output("all", "Everything", "all"), BASE, "Test site", SOURCES, hub),
+         [newest, middle, oldest]),
+        (FeedInfo(Output("lang/uk", "Українською", "language", languages=("uk",)), BASE,
+                  "Test site", SOURCES, hub), [newest]),
+        (FeedInfo(Output("tag/putin", "Putin", "tag"), BASE, "Test site", SOURCES, hub),
+         [oldest, newest]),
+        (FeedInfo(Output("quiet", "Nothing yet", "named"), BASE, "Test site", SOURCES, hub), []),
+    ]
+    together = render_feeds(fmt, feeds)
+    assert together == [render_feed(fmt, info, entries) for info, entries in feeds]
+    assert len(set(together)) == len(feeds)

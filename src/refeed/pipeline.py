@@ -51,7 +51,7 @@ from refeed.render import (
     Listing,
     SourceInfo,
     feed_updated,
-    render_feed,
+    render_feeds,
     render_index,
     render_opml,
 )
@@ -254,9 +254,9 @@ def publish_all(settings: Settings, store: Store) -> PublishReport:
     site = select_site(settings, store, manifest.tags)
     sources = _source_infos(settings)
     site_key = _site_fingerprint(settings, sources)
-    files: dict[str, bytes] = {}
     kept: list[str] = []
     fingerprints: dict[str, str] = {}
+    changed: Selection = []
     for output, entries in site:
         fingerprints[output.path] = _output_fingerprint(site_key, output, entries)
         paths = [f"{output.path}.{fmt}" for fmt in settings.publish.formats]
@@ -265,8 +265,8 @@ def publish_all(settings: Settings, store: Store) -> PublishReport:
         ):
             kept += paths
         else:
-            files |= render_output(settings, sources, output, entries)
-    files |= render_directory(settings, site)
+            changed.append((output, entries))
+    files = render_outputs(settings, sources, changed) | render_directory(settings, site)
     registry = tag_registry((output for output, _ in site), manifest.tags)
     return write_outputs(folder, files, kept, fingerprints, stamp, registry)
 
@@ -301,10 +301,7 @@ def build_site(
     configured format, plus ``index.html`` and ``outputs.opml``. ``registry`` holds the
     tag slugs published before (see :func:`refeed.select.tag_registry`)."""
     site = select_site(settings, timeline, registry)
-    sources = _source_infos(settings)
-    files: dict[str, bytes] = {}
-    for output, entries in site:
-        files |= render_output(settings, sources, output, entries)
+    files = render_outputs(settings, _source_infos(settings), site)
     return files | render_directory(settings, site)
 
 
@@ -319,14 +316,19 @@ def select_site(
     return [(output, first_entries(output, timeline.candidates(output))) for output in outputs]
 
 
-def render_output(
-    settings: Settings, sources: Mapping[str, SourceInfo], output: Output, entries: list[Entry]
+def render_outputs(
+    settings: Settings, sources: Mapping[str, SourceInfo], selection: Selection
 ) -> dict[str, bytes]:
-    """One output in every configured format."""
-    site = settings.site
-    info = FeedInfo(output, site.base_url, site.title, sources, settings.publish.websub_hub)
-    return {f"{output.path}.{fmt}": render_feed(fmt, info, entries)
-            for fmt in settings.publish.formats}
+    """The outputs of ``selection`` in every configured format (each entry rendered once
+    per format, however many outputs list it)."""
+    site, hub = settings.site, settings.publish.websub_hub
+    feeds = [(FeedInfo(output, site.base_url, site.title, sources, hub), entries)
+             for output, entries in selection]
+    return {
+        f"{output.path}.{fmt}": document
+        for fmt in settings.publish.formats
+        for (output, _), document in zip(selection, render_feeds(fmt, feeds), strict=True)
+    }
 
 
 def render_directory(settings: Settings, site: Selection) -> dict[str, bytes]:

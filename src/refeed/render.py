@@ -9,6 +9,7 @@ shadows a variable) and there is no per-entry ``xml:lang``.
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import uuid
@@ -96,30 +97,77 @@ def feed_updated(entries: Sequence[Entry]) -> datetime:
 
 def render_feed(fmt: str, info: FeedInfo, entries: Sequence[Entry]) -> bytes:
     """``entries`` as one output document in ``fmt`` (atom, rss or json)."""
+    return render_feeds(fmt, [(info, entries)])[0]
+
+
+def render_feeds(fmt: str, feeds: Sequence[tuple[FeedInfo, Sequence[Entry]]]) -> list[bytes]:
+    """Each of ``feeds`` (outputs of one site: the same sources) as a document in ``fmt``.
+    An entry is rendered once for all of them (a publish lists the same entry in several
+    outputs: everything, its language, each of its tags), and each document is its own
+    header with copies of its entries' elements."""
+    if not feeds:
+        return []
+    distinct = list({_entry_key(entry): entry for _, entries in feeds for entry in entries}
+                    .values())
     if fmt == "json":
-        return render_json_feed(info, entries)
+        items = {_entry_key(entry): _json_item(entry, feeds[0][0]) for entry in distinct}
+        return [_json_document(info, [items[_entry_key(entry)] for entry in entries])
+                for info, entries in feeds]
+    rendered = _entry_elements(fmt, feeds[0][0], distinct)
+    return [_document(fmt, info, entries, rendered) for info, entries in feeds]
+
+
+def _entry_key(entry: Entry) -> tuple[str, str]:
+    return entry.source_id, entry.key
+
+
+def _entry_elements(
+    fmt: str, info: FeedInfo, entries: Sequence[Entry]
+) -> dict[tuple[str, str], etree._Element]:
+    """Each entry's ``<entry>`` (Atom, with the fixes feedgen needs) or ``<item>`` (RSS)
+    element, rendered by feedgen in one document and read back."""
     generator = _feed_generator(info, entries, fmt)
     if fmt == "rss":
-        return _add_rss_hub(bytes(generator.rss_str(pretty=True)), info.hub)
-    return _fix_atom_entries(bytes(generator.atom_str(pretty=True)), entries, info)
+        channel = etree.fromstring(bytes(generator.rss_str()), _SAFE_XML).find("channel")
+        assert channel is not None
+        elements = channel.iterfind("item")
+    else:
+        elements = _fixed_atom(bytes(generator.atom_str()), entries, info).iterfind(f"{ATOM}entry")
+    return {_entry_key(entry): element
+            for entry, element in zip(entries, elements, strict=True)}
 
 
-def _add_rss_hub(document: bytes, hub: str | None) -> bytes:
-    """feedgen's RSS writes only the self ``atom:link``: add the WebSub hub's."""
-    if hub is None:
-        return document
-    root = etree.fromstring(document, _SAFE_XML)
-    channel = root.find("channel")
-    assert channel is not None
-    self_link = channel.find(f"{ATOM}link")
-    hub_link = etree.Element(f"{ATOM}link", {"href": hub, "rel": "hub"})
-    position = list(channel).index(self_link) + 1 if self_link is not None else 0
-    channel.insert(position, hub_link)
+def _document(
+    fmt: str, info: FeedInfo, entries: Sequence[Entry],
+    rendered: Mapping[tuple[str, str], etree._Element],
+) -> bytes:
+    """The feed's header (feedgen, no entries) with a copy of each entry's element."""
+    header = _feed_generator(info, [], fmt, updated=feed_updated(entries))
+    if fmt == "rss":
+        root = etree.fromstring(bytes(header.rss_str()), _SAFE_XML)
+        parent = root.find("channel")
+        assert parent is not None
+        _add_rss_hub(parent, info.hub)
+    else:
+        root = parent = etree.fromstring(bytes(header.atom_str()), _SAFE_XML)
+    parent.extend(copy.deepcopy(rendered[_entry_key(entry)]) for entry in entries)
     etree.indent(root)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
-def _feed_generator(info: FeedInfo, entries: Sequence[Entry], fmt: str) -> FeedGenerator:
+def _add_rss_hub(channel: etree._Element, hub: str | None) -> None:
+    """feedgen's RSS writes only the self ``atom:link``: add the WebSub hub's."""
+    if hub is None:
+        return
+    self_link = channel.find(f"{ATOM}link")
+    hub_link = etree.Element(f"{ATOM}link", {"href": hub, "rel": "hub"})
+    position = list(channel).index(self_link) + 1 if self_link is not None else 0
+    channel.insert(position, hub_link)
+
+
+def _feed_generator(
+    info: FeedInfo, entries: Sequence[Entry], fmt: str, updated: datetime | None = None
+) -> FeedGenerator:
     generator = FeedGenerator()
     generator.id(info.url("atom"))
     generator.title(info.output.title or info.output.path)  # feeds require a title
@@ -135,7 +183,7 @@ def _feed_generator(info: FeedInfo, entries: Sequence[Entry], fmt: str) -> FeedG
     generator.generator("refeed", __version__, PROJECT_URL)
     if info.language:
         generator.language(info.language)
-    updated = feed_updated(entries)
+    updated = updated or feed_updated(entries)
     generator.updated(updated)
     generator.lastBuildDate(updated)
     for entry in entries:
@@ -181,9 +229,10 @@ def entry_title(entry: Entry) -> str:
     return (text[:80] + "…" if len(text) > 80 else text) or "(untitled)"
 
 
-def _fix_atom_entries(document: bytes, entries: Sequence[Entry], info: FeedInfo) -> bytes:
-    """Rebuild each Atom entry's links (feedgen drops their rel/type/length), add the
-    entry's ``xml:lang``, and ``rel="related"`` links to where else the story appeared."""
+def _fixed_atom(document: bytes, entries: Sequence[Entry], info: FeedInfo) -> etree._Element:
+    """``document`` read back, each Atom entry's links rebuilt (feedgen drops their
+    rel/type/length), with the entry's ``xml:lang`` and ``rel="related"`` links to where
+    else the story appeared."""
     root = etree.fromstring(document, _SAFE_XML)
     for element, entry in zip(root.iterfind(f"{ATOM}entry"), entries, strict=True):
         for link in element.findall(f"{ATOM}link"):
@@ -194,8 +243,7 @@ def _fix_atom_entries(document: bytes, entries: Sequence[Entry], info: FeedInfo)
             element.insert(position + offset, link)
         if entry.language:
             element.set(XML_LANG, entry.language)
-    etree.indent(root)
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    return root
 
 
 def _atom_links(entry: Entry, info: FeedInfo) -> list[dict[str, str]]:
@@ -215,8 +263,7 @@ def _atom_links(entry: Entry, info: FeedInfo) -> list[dict[str, str]]:
     return links
 
 
-def render_json_feed(info: FeedInfo, entries: Sequence[Entry]) -> bytes:
-    """``entries`` as a JSON Feed 1.1 document."""
+def _json_document(info: FeedInfo, items: list[dict[str, Any]]) -> bytes:
     document: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": info.output.title,
@@ -229,7 +276,7 @@ def render_json_feed(info: FeedInfo, entries: Sequence[Entry]) -> bytes:
         document["hubs"] = [{"type": "WebSub", "url": info.hub}]
     if info.language:
         document["language"] = info.language
-    document["items"] = [_json_item(entry, info) for entry in entries]
+    document["items"] = items
     # compact: json's C encoder is not used with indent, and a feed reader needs no spaces
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
