@@ -126,7 +126,9 @@ def _entry_elements(
 ) -> dict[tuple[str, str], etree._Element]:
     """Each entry's ``<entry>`` (Atom, with the fixes feedgen needs) or ``<item>`` (RSS)
     element, rendered by feedgen in one document and read back."""
-    generator = _feed_generator(info, entries, fmt)
+    generator = _feed_header(info, fmt, EPOCH)  # only its entries are kept
+    for entry in entries:
+        _add_entry(generator.add_entry(order="append"), entry, info)
     if fmt == "rss":
         channel = etree.fromstring(bytes(generator.rss_str()), _SAFE_XML).find("channel")
         assert channel is not None
@@ -142,7 +144,7 @@ def _document(
     rendered: Mapping[tuple[str, str], etree._Element],
 ) -> bytes:
     """The feed's header (feedgen, no entries) with a copy of each entry's element."""
-    header = _feed_generator(info, [], fmt, updated=feed_updated(entries))
+    header = _feed_header(info, fmt, feed_updated(entries))
     if fmt == "rss":
         root = etree.fromstring(bytes(header.rss_str()), _SAFE_XML)
         parent = root.find("channel")
@@ -165,9 +167,8 @@ def _add_rss_hub(channel: etree._Element, hub: str | None) -> None:
     channel.insert(position, hub_link)
 
 
-def _feed_generator(
-    info: FeedInfo, entries: Sequence[Entry], fmt: str, updated: datetime | None = None
-) -> FeedGenerator:
+def _feed_header(info: FeedInfo, fmt: str, updated: datetime) -> FeedGenerator:
+    """A feedgen generator holding the feed's own elements, no entries yet."""
     generator = FeedGenerator()
     generator.id(info.url("atom"))
     generator.title(info.output.title or info.output.path)  # feeds require a title
@@ -183,11 +184,8 @@ def _feed_generator(
     generator.generator("refeed", __version__, PROJECT_URL)
     if info.language:
         generator.language(info.language)
-    updated = updated or feed_updated(entries)
     generator.updated(updated)
     generator.lastBuildDate(updated)
-    for entry in entries:
-        _add_entry(generator.add_entry(order="append"), entry, info)
     return generator
 
 

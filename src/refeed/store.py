@@ -215,13 +215,6 @@ class Store:
     def _update_source(self, source_id: str, values: Mapping[str, Any]) -> None:
         self.db.conn.execute(_source_update(tuple(values)), {**values, "source_id": source_id})
 
-    def _source_row(self, source_id: str) -> dict[str, Any] | None:
-        cursor = self.db.conn.execute("SELECT * FROM sources WHERE id = ?", [source_id])
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
-
     def backup(self, path: Path) -> None:
         """A consistent copy of the database at ``path`` (``VACUUM INTO``), safe while the
         daemon writes."""
@@ -270,7 +263,7 @@ class Store:
 
     def next_due(self, source_id: str) -> datetime | None:
         """When ``source_id`` is due again, as its last poll decided."""
-        row = self._source_row(source_id)
+        row = self._named_rows("SELECT next_due FROM sources WHERE id = ?", [source_id]).fetchone()
         return from_iso(row["next_due"]) if row and row["next_due"] else None
 
     def failing_sources(self) -> int:
