@@ -535,6 +535,28 @@ def _insert(conn: sqlite3.Connection, rows: list[dict[str, Any]],
     conn.commit()
 
 
+def keep_change_log(path: Path) -> None:
+    """Save the timeline's change log (what the churn changed) and how far it was
+    forgotten: the publish after the churn reads and forgets it, and its profiled run
+    must start from the same state."""
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE IF EXISTS bench_change_log")
+        db.execute("CREATE TABLE bench_change_log AS SELECT * FROM timeline_changes")
+        db.execute("DELETE FROM meta WHERE key = 'bench_forgotten'")
+        db.execute("INSERT INTO meta SELECT 'bench_forgotten', value FROM meta "
+                   "WHERE key = 'changes_forgotten'")
+
+
+def restore_change_log(path: Path) -> None:
+    """Put back what :func:`keep_change_log` saved."""
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT OR IGNORE INTO timeline_changes SELECT * FROM bench_change_log")
+        db.execute("UPDATE meta SET value = (SELECT value FROM meta WHERE key = "
+                   "'bench_forgotten') WHERE key = 'changes_forgotten'")
+        db.execute("DROP TABLE bench_change_log")
+        db.execute("DELETE FROM meta WHERE key = 'bench_forgotten'")
+
+
 def roll_back_churn(path: Path, info: BuildInfo) -> int:
     """Delete the entries a churn added (ids above the build's), with their tags, bands and
     full-text rows (cascades and refeed's delete trigger); returns how many went."""
@@ -685,7 +707,7 @@ def tag_usage(db: Path) -> dict[str, int]:
 def publish_child(config: str, profile: bool, breakdown: bool, conn: Connection) -> None:
     """Child-process entry: publish_all (under cProfile when ``profile``), then send its
     figures: wall, CPU, peak RSS, the report's counts, how many outputs were rendered
-    (their fingerprint changed), and the profile's and the breakdown's lines."""
+    again (a file of theirs was written), and the profile's and the breakdown's lines."""
     try:
         settings = load_settings(config)
         before = read_manifest(settings.output_dir).fingerprints
@@ -709,7 +731,8 @@ def publish_child(config: str, profile: bool, breakdown: bool, conn: Connection)
         conn.send({"wall": wall, "cpu": cpu, "rss": rss, "written": len(report.written),
                    "unchanged": report.unchanged, "removed": len(report.removed),
                    "outputs": len(after),
-                   "rendered": sum(1 for path, key in after.items() if before.get(path) != key),
+                   "rendered": len({path.rsplit(".", 1)[0] for path in report.written}
+                                   & set(after)),
                    "added": sorted(set(after) - set(before)) if before else [],
                    "lines": lines})
     except Exception as error:  # the parent reports it and goes on
@@ -953,7 +976,7 @@ class Session:
             ("outputs", answer.outputs)
         self.results[key] = Result(
             label, answer.wall, count, unit, cpu=answer.cpu, main_rss=answer.rss,
-            note=f"{answer.rendered} of {answer.outputs} outputs rendered, "
+            note=f"{answer.rendered} of {answer.outputs} outputs rewritten, "
                  f"{answer.written:,} files written, {answer.unchanged:,} unchanged")
         print_block(self.results[key])
         if answer.added:
@@ -1028,12 +1051,15 @@ def step_churn(session: Session, maker: Maker) -> None:
         info_path(session.db).unlink(missing_ok=True)
         print("  the churn changed stored entries in place: the database will be rebuilt")
     print(f"  outputs now {sum(count_outputs(session.settings, tag_usage(session.db)).values())}")
+    if not args.no_profile:
+        keep_change_log(session.db)
     session.publish("incremental", "(c) publish after churn",
                     "(c) incremental publish after the churn")
     if not args.no_profile:
         heading("(c) profiled (cProfile, separate run from the same state; inflated)")
         shutil.rmtree(output_dir)
         shutil.copytree(snapshot, output_dir)
+        restore_change_log(session.db)
         _print_profile(run_publish(session.config, args.timeout, profile=True))
 
 
@@ -1094,7 +1120,7 @@ def _print_profile(answer: Published | str) -> None:
     if isinstance(answer, str):
         print(f"  {answer}")
         return
-    print(f"  wall {answer.wall:.2f} s under cProfile, {answer.rendered} outputs rendered, "
+    print(f"  wall {answer.wall:.2f} s under cProfile, {answer.rendered} outputs rewritten, "
           f"{answer.written} files written")
     for line in answer.lines:
         print(f"  {line}")

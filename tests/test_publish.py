@@ -77,8 +77,9 @@ def test_writes_every_file_and_a_manifest(tmp_path: Path) -> None:
     assert sorted(report.written) == sorted(files)
     assert (report.unchanged, report.removed) == (0, ())
     written = folder_files(out)
-    assert json.loads(written.pop(MANIFEST)) == {"files": sorted(files), "fingerprints": {},
-                                                    "stamp": "", "tags": {}}
+    assert json.loads(written.pop(MANIFEST)) == {
+        "files": sorted(files), "fingerprints": {}, "stamp": "", "tags": {}, "listings": {},
+        "timeline": {"id": "", "position": 0}}
     assert written == files
 
 
@@ -90,11 +91,13 @@ def test_kept_files_stay_and_the_old_manifest_format_is_read(tmp_path: Path) -> 
     (out / MANIFEST).write_text(json.dumps(["all.atom", "old.atom"]))  # before fingerprints
     assert read_manifest(out) == Manifest(frozenset({"all.atom", "old.atom"}))
     report = write_outputs(out, {"index.html": b"I"}, kept=["all.atom"],
-                           fingerprints={"all": "f1"})
+                           record=Manifest(fingerprints={"all": "f1"}, listings={"all": (3, 1)},
+                                           timeline="t", position=7))
     assert (report.written, report.unchanged, report.removed) == (("index.html",), 1,
                                                                   ("old.atom",))
     assert (out / "all.atom").read_bytes() == b"A"
-    assert read_manifest(out) == Manifest(frozenset({"all.atom", "index.html"}), {"all": "f1"})
+    assert read_manifest(out) == Manifest(frozenset({"all.atom", "index.html"}), {"all": "f1"},
+                                          listings={"all": (3, 1)}, timeline="t", position=7)
 
 
 def test_no_temporary_files_are_left_behind(tmp_path: Path) -> None:
@@ -174,8 +177,9 @@ def test_other_files_in_the_folder_are_never_touched(tmp_path: Path) -> None:
     write_outputs(tmp_path, {"all.atom": b"2"})
     write_outputs(tmp_path, {})
     remaining = folder_files(tmp_path)
-    assert json.loads(remaining.pop(MANIFEST)) == {"files": [], "fingerprints": {},
-                                                    "stamp": "", "tags": {}}
+    assert json.loads(remaining.pop(MANIFEST)) == {
+        "files": [], "fingerprints": {}, "stamp": "", "tags": {}, "listings": {},
+        "timeline": {"id": "", "position": 0}}
     assert remaining == foreign
     assert {path: mtime for path, mtime in mtimes(tmp_path).items() if path in foreign} == (
         dict.fromkeys(foreign, OLD))
@@ -346,7 +350,7 @@ def test_a_published_feed_tag_output_stays_while_the_tag_is_in_use() -> None:
 
 def test_the_manifest_keeps_the_tag_slugs_and_drops_unsafe_ones(tmp_path: Path) -> None:
     write_outputs(tmp_path, {"all.atom": b"<feed/>"},
-                  tags={"belarus": "беларусь", "../x": "x", "ok-2": "ok"})
+                  record=Manifest(tags={"belarus": "беларусь", "../x": "x", "ok-2": "ok"}))
     assert read_manifest(tmp_path).tags == {"belarus": "беларусь", "ok-2": "ok"}
 
 

@@ -18,10 +18,11 @@ import hashlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 
 from refeed import __version__
 from refeed.cadence import (
@@ -45,7 +46,7 @@ from refeed.model import (
 )
 from refeed.normalize import entry_tags, tagging_fingerprint, tagging_text
 from refeed.prescan import body_digest, rules_salt
-from refeed.publish import PublishReport, read_manifest, write_outputs
+from refeed.publish import Manifest, PublishReport, read_manifest, write_outputs
 from refeed.render import (
     FeedInfo,
     Listing,
@@ -56,14 +57,19 @@ from refeed.render import (
     render_opml,
 )
 from refeed.select import (
+    Listed,
     Output,
     TagRegistry,
     Timeline,
     define_outputs,
     first_entries,
+    matches,
+    matching,
+    place,
+    relisted,
     tag_registry,
 )
-from refeed.store import Store
+from refeed.store import ChangesMark, Store, TimelineChanges
 from refeed.worker import process_document, share_detectors
 
 Clock = Callable[[], datetime]
@@ -242,33 +248,105 @@ async def _process(
 
 def publish_all(settings: Settings, store: Store) -> PublishReport:
     """store | select | render | publish. Nothing at all happens when neither the
-    timeline nor the settings changed since the last publish; otherwise every output is
-    selected (through indexes), but only those whose selection changed are rendered
-    again, and files are written where their bytes changed."""
+    timeline nor the settings changed since the last publish. Otherwise each output's
+    listing is the last publish's with what changed in the timeline since merged in
+    (or, when that cannot tell, selected again through indexes), only the outputs whose
+    listing or listed entries changed are rendered again, and files are written where
+    their bytes changed."""
     retag_timeline(settings, store)
     folder = settings.output_dir
     manifest = read_manifest(folder)
-    stamp = _publish_stamp(settings, store.timeline_version())
-    if manifest.stamp == stamp and all((folder / path).is_file() for path in manifest.paths):
-        return PublishReport((), len(manifest.paths), ())  # nothing changed since
-    site = select_site(settings, store, manifest.tags)
-    sources = _source_infos(settings)
-    site_key = _site_fingerprint(settings, sources)
-    kept: list[str] = []
-    fingerprints: dict[str, str] = {}
-    changed: Selection = []
-    for output, entries in site:
-        fingerprints[output.path] = _output_fingerprint(site_key, output, entries)
-        paths = [f"{output.path}.{fmt}" for fmt in settings.publish.formats]
-        if manifest.fingerprints.get(output.path) == fingerprints[output.path] and all(
-            (folder / path).is_file() for path in paths
-        ):
-            kept += paths
-        else:
-            changed.append((output, entries))
-    files = render_outputs(settings, sources, changed) | render_directory(settings, site)
-    registry = tag_registry((output for output, _ in site), manifest.tags)
-    return write_outputs(folder, files, kept, fingerprints, stamp, registry)
+    with store.snapshot():  # the change log and the entries read at one moment
+        stamp = _publish_stamp(settings, store.timeline_version())
+        if manifest.stamp == stamp and all((folder / path).is_file() for path in manifest.paths):
+            return PublishReport((), len(manifest.paths), ())  # nothing changed since
+        changes = store.changes_since(ChangesMark(manifest.timeline, manifest.position))
+        mark = changes.mark if changes is not None else store.changes_mark()
+        outputs = define_outputs(settings, store.tag_usage(), manifest.tags)
+        sources = _source_infos(settings)
+        site_key = _site_fingerprint(settings, sources)
+        fingerprints = {output.path: _output_fingerprint(site_key, output) for output in outputs}
+        last = {output: manifest.listings[output.path] for output in outputs
+                if changes is not None and output.path in manifest.listings
+                and manifest.fingerprints.get(output.path) == fingerprints[output.path]}
+        listings, entries = _list_outputs(store, outputs, last, changes)
+        stale = [output for output in outputs
+                 if not _unchanged(settings, output, listings[output], last, changes)]
+        wanted = {item.id for output in stale for item in listings[output]}
+        entries |= store.originals(wanted - entries.keys())
+    changed = [(output, [entries[item.id] for item in listings[output]]) for output in stale]
+    kept = [f"{output.path}.{fmt}" for output in outputs if output not in stale
+            for fmt in settings.publish.formats]
+    directory = [_listing(output, listings[output]) for output in outputs]
+    files = render_outputs(settings, sources, changed) | render_directory(settings, directory)
+    record = Manifest(
+        fingerprints=fingerprints, stamp=stamp, tags=tag_registry(outputs, manifest.tags),
+        listings={output.path: tuple(item.id for item in listings[output]) for output in outputs},
+        timeline=mark.timeline, position=mark.position,
+    )
+    report = write_outputs(folder, files, kept, record)
+    store.forget_changes(mark)
+    return report
+
+
+def _list_outputs(
+    store: Store, outputs: Sequence[Output], last: Mapping[Output, Sequence[int]],
+    changes: TimelineChanges | None,
+) -> tuple[dict[Output, list[Listed]], dict[int, Entry]]:
+    """Each output's listing, from its ``last`` one and the ``changes`` since when it
+    can (see :func:`refeed.select.relisted`), else selected anew; with the entries read
+    on the way (id → entry)."""
+    entries: dict[int, Entry] = {}
+    joining: dict[Output, list[int]] = {}
+    places: dict[int, Listed] = {}
+    if changes is not None and last:
+        entries = store.originals(changes.entries)
+        joining = matching(last, entries)
+        places = store.places({entry_id for ids in last.values() for entry_id in ids}
+                              - changes.entries)
+        places |= {entry_id: _listed(entry_id, entry) for entry_id, entry in entries.items()}
+    listings: dict[Output, list[Listed]] = {}
+    for output in outputs:
+        listing = None
+        if changes is not None and output in last:
+            listing = relisted(output, last[output], changes.entries, places,
+                               [places[entry_id] for entry_id in joining[output]])
+        listings[output] = listing if listing is not None else _select(store, output, entries)
+    return listings, entries
+
+
+def _select(store: Store, output: Output, entries: dict[int, Entry]) -> list[Listed]:
+    """``output``'s listing selected from the timeline; adds the entries to ``entries``."""
+    found = islice(((entry_id, entry) for entry_id, entry in store.numbered_candidates(output)
+                    if matches(output, entry)), output.limit)
+    listing = []
+    for entry_id, entry in found:
+        entries[entry_id] = entry
+        listing.append(_listed(entry_id, entry))
+    return listing
+
+
+def _listed(entry_id: int, entry: Entry) -> Listed:
+    return Listed(entry_id, place(entry), entry.updated)
+
+
+def _unchanged(
+    settings: Settings, output: Output, listing: Sequence[Listed],
+    last: Mapping[Output, Sequence[int]], changes: TimelineChanges | None,
+) -> bool:
+    """Whether ``output``'s files are what it renders now: rendered from the same
+    settings, listing the same entries, none of which changed, and still there."""
+    if changes is None or output not in last:
+        return False
+    ids = tuple(item.id for item in listing)
+    return (tuple(last[output]) == ids and changes.entries.isdisjoint(ids)
+            and all((settings.output_dir / f"{output.path}.{fmt}").is_file()
+                    for fmt in settings.publish.formats))
+
+
+def _listing(output: Output, listed: Sequence[Listed]) -> Listing:
+    """How the index and the OPML file show ``output``."""
+    return Listing(output, len(listed), max((item.updated for item in listed), default=None))
 
 
 async def notify_hub(settings: Settings, report: PublishReport) -> list[str]:
@@ -302,7 +380,9 @@ def build_site(
     tag slugs published before (see :func:`refeed.select.tag_registry`)."""
     site = select_site(settings, timeline, registry)
     files = render_outputs(settings, _source_infos(settings), site)
-    return files | render_directory(settings, site)
+    directory = [Listing(output, len(entries), feed_updated(entries) if entries else None)
+                 for output, entries in site]
+    return files | render_directory(settings, directory)
 
 
 Selection = list[tuple[Output, list[Entry]]]
@@ -331,10 +411,8 @@ def render_outputs(
     }
 
 
-def render_directory(settings: Settings, site: Selection) -> dict[str, bytes]:
+def render_directory(settings: Settings, listings: Sequence[Listing]) -> dict[str, bytes]:
     """``index.html`` and ``outputs.opml``: every output, with its size and age."""
-    listings = [Listing(output, len(entries), feed_updated(entries) if entries else None)
-                for output, entries in site]
     title, formats = settings.site.title, settings.publish.formats
     return {
         "index.html": render_index(title, formats, listings),
@@ -363,7 +441,6 @@ def _publish_stamp(settings: Settings, timeline_version: int) -> str:
     return hashlib.blake2b(facts.encode(), digest_size=16).hexdigest()
 
 
-def _output_fingerprint(site_key: bytes, output: Output, entries: list[Entry]) -> str:
-    """A digest of everything an output's files are rendered from."""
-    facts = (output, [replace(entry, signature=()) for entry in entries])  # all it renders
-    return hashlib.blake2b(repr(facts).encode(), key=site_key, digest_size=16).hexdigest()
+def _output_fingerprint(site_key: bytes, output: Output) -> str:
+    """A digest of what an output's files are rendered from besides its entries."""
+    return hashlib.blake2b(repr(output).encode(), key=site_key, digest_size=16).hexdigest()

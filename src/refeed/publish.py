@@ -16,7 +16,7 @@ import re
 import tempfile
 import time
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from refeed.errors import PublishError
@@ -41,29 +41,40 @@ class PublishReport:
 
 @dataclass(frozen=True)
 class Manifest:
-    """What the last publish left in the output folder: its files, and a fingerprint of
-    what each output was rendered from (an output whose fingerprint is unchanged need
-    not be rendered again)."""
+    """What the last publish left in the output folder: its files, and for each output
+    a fingerprint of what it was rendered from besides its entries, and the ids of the
+    entries it listed; with the point of the timeline's change log it was made at, the
+    next publish merges what changed since into those listings."""
 
     paths: frozenset[str] = frozenset()
     fingerprints: Mapping[str, str] = field(default_factory=dict)
     stamp: str = ""  # what the whole publish was made from: equal means nothing to do
     tags: Mapping[str, str] = field(default_factory=dict)  # tag slug → folded tag, ever
+    listings: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    timeline: str = ""  # the timeline's id, and how far into its change log
+    position: int = 0
+
+    def encode(self) -> bytes:
+        """The manifest file's bytes."""
+        document = {
+            "files": sorted(self.paths), "fingerprints": dict(self.fingerprints),
+            "stamp": self.stamp, "tags": dict(self.tags),
+            "listings": {path: list(ids) for path, ids in self.listings.items()},
+            "timeline": {"id": self.timeline, "position": self.position},
+        }
+        return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
 
 def write_outputs(
     output_dir: Path,
     files: Mapping[str, bytes],
     kept: Collection[str] = (),
-    fingerprints: Mapping[str, str] | None = None,
-    stamp: str = "",
-    tags: Mapping[str, str] | None = None,
+    record: Manifest = Manifest(),
 ) -> PublishReport:
     """Make ``output_dir`` hold exactly ``files`` (relative path → bytes) plus the
     ``kept`` files of the last publish, among the files refeed manages; returns what was
-    written, left alone and removed. ``fingerprints``, ``stamp`` and the tag slugs
-    ``tags`` go into the manifest.
-    Raises
+    written, left alone and removed. The manifest written is ``record`` with those
+    files. Raises
     :class:`PublishError` when the folder cannot be written (files already replaced stay
     complete: each is the old one or the new one)."""
     for relative in [*files, *kept]:
@@ -80,10 +91,7 @@ def write_outputs(
         removed = tuple(sorted(published_paths(output_dir) - current))
         for relative in removed:
             _remove(output_dir, relative)
-        manifest = {"files": sorted(current), "fingerprints": fingerprints or {},
-                    "stamp": stamp, "tags": dict(tags or {})}
-        encoded = json.dumps(manifest, indent=1, sort_keys=True).encode()
-        write_if_changed(output_dir / MANIFEST, encoded)
+        write_if_changed(output_dir / MANIFEST, replace(record, paths=frozenset(current)).encode())
     except OSError as error:
         raise PublishError("cannot write the outputs", str(output_dir)) from error
     return PublishReport(written, len(current) - len(written), removed)
@@ -144,12 +152,29 @@ def read_manifest(output_dir: Path) -> Manifest:
     if not isinstance(fingerprints, dict):
         fingerprints = {}
     stamp, tags = document.get("stamp"), document.get("tags")
+    timeline = document.get("timeline")
+    if not isinstance(timeline, dict):
+        timeline = {}
+    timeline_id, position = timeline.get("id"), timeline.get("position")
     return Manifest(
         paths, {str(key): str(value) for key, value in fingerprints.items()},
         stamp if isinstance(stamp, str) else "",
         {slug: folded for slug, folded in (tags.items() if isinstance(tags, dict) else ())
          if isinstance(slug, str) and SLUG.fullmatch(slug) and isinstance(folded, str)},
+        _listings(document.get("listings")),
+        timeline_id if isinstance(timeline_id, str) else "",
+        position if isinstance(position, int) else 0,
     )
+
+
+def _listings(document: object) -> dict[str, tuple[int, ...]]:
+    """The manifest's listings, without any that is not a list of integers."""
+    if not isinstance(document, dict):
+        return {}
+    return {
+        str(path): tuple(ids) for path, ids in document.items()
+        if isinstance(ids, list) and all(type(entry_id) is int for entry_id in ids)
+    }
 
 
 def _remove(output_dir: Path, relative: str) -> None:

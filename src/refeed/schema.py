@@ -343,6 +343,76 @@ def m015_bands_without_rowid(db: sqlite_utils.Database) -> None:
     db.executescript(SCHEMA_V15)
 
 
+SCHEMA_V16 = f"""
+-- What changed in the timeline, for the next publish: the originals whose listing or
+-- rendering may differ (entry_id), and, for tag rows, the tag use (folded, original)
+-- about to change with its spelling before (NULL: the original did not carry the tag).
+-- A publish after a poll reads what changed since the last one and merges it into the
+-- listings it kept, instead of selecting 500 outputs from a million entries again; it
+-- then forgets what it read (changes_forgotten: the last sequence number forgotten).
+-- AUTOINCREMENT: a sequence number is never used twice, even after a forget.
+CREATE TABLE timeline_changes (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    entry_id INTEGER,
+    folded   TEXT,
+    spelling TEXT
+);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('timeline_id', lower(hex(randomblob(16))));
+INSERT OR IGNORE INTO meta (key, value) VALUES ('changes_forgotten', '0');
+CREATE TRIGGER changes_entry_added AFTER INSERT ON entries BEGIN
+  INSERT INTO timeline_changes (entry_id) VALUES (new.id);
+  INSERT INTO timeline_changes (entry_id) SELECT new.duplicate_of
+    WHERE new.duplicate_of IS NOT NULL;
+END;
+CREATE TRIGGER changes_entry_removed AFTER DELETE ON entries BEGIN
+  INSERT INTO timeline_changes (entry_id) VALUES (old.id);
+  INSERT INTO timeline_changes (entry_id) SELECT old.duplicate_of
+    WHERE old.duplicate_of IS NOT NULL;
+END;
+CREATE TRIGGER changes_entry_changed AFTER UPDATE OF {_RENDERED_COLUMNS} ON entries BEGIN
+  INSERT INTO timeline_changes (entry_id) VALUES (new.id);
+  INSERT INTO timeline_changes (entry_id) SELECT old.duplicate_of
+    WHERE old.duplicate_of IS NOT NULL;
+  INSERT INTO timeline_changes (entry_id) SELECT new.duplicate_of
+    WHERE new.duplicate_of IS NOT NULL AND new.duplicate_of IS NOT old.duplicate_of;
+END;
+-- the spelling before: the smallest of the use's other rows (an added row), or of its
+-- rows with the removed one
+CREATE TRIGGER changes_tag_added AFTER INSERT ON entry_tags BEGIN
+  INSERT INTO timeline_changes (entry_id, folded, spelling)
+    SELECT coalesce(new.original, new.entry_id), new.folded, (
+      SELECT min(tag) FROM entry_tags INDEXED BY entry_tags_usage
+      WHERE folded = new.folded AND original = coalesce(new.original, new.entry_id)
+        AND entry_id != new.entry_id);
+END;
+CREATE TRIGGER changes_tag_removed AFTER DELETE ON entry_tags BEGIN
+  INSERT INTO timeline_changes (entry_id, folded, spelling)
+    SELECT coalesce(old.original, old.entry_id), old.folded, min(old.tag, coalesce((
+      SELECT min(tag) FROM entry_tags INDEXED BY entry_tags_usage
+      WHERE folded = old.folded AND original = coalesce(old.original, old.entry_id)),
+      old.tag));
+END;
+CREATE TRIGGER changes_tag_moved AFTER UPDATE OF original ON entry_tags BEGIN
+  INSERT INTO timeline_changes (entry_id, folded, spelling)
+    SELECT coalesce(old.original, old.entry_id), old.folded, min(old.tag, coalesce((
+      SELECT min(tag) FROM entry_tags INDEXED BY entry_tags_usage
+      WHERE folded = old.folded AND original = coalesce(old.original, old.entry_id)),
+      old.tag));
+  INSERT INTO timeline_changes (entry_id, folded, spelling)
+    SELECT coalesce(new.original, new.entry_id), new.folded, (
+      SELECT min(tag) FROM entry_tags INDEXED BY entry_tags_usage
+      WHERE folded = new.folded AND original = coalesce(new.original, new.entry_id)
+        AND entry_id != new.entry_id);
+END;
+"""
+
+
+@migrations()
+def m016_timeline_changes(db: sqlite_utils.Database) -> None:
+    """Log what changes in the timeline, for publishing only what changed."""
+    db.executescript(SCHEMA_V16)
+
+
 def pack_signature(values: Sequence[int]) -> bytes | None:
     """A signature as a BLOB (``None`` when there is none)."""
     return array("I", values).tobytes() if values else None

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 from itertools import islice
 from typing import Literal, Protocol
 
@@ -146,8 +148,7 @@ class EntryList:
 
 def timeline_order(entries: Iterable[Entry]) -> list[Entry]:
     """Newest published first; ties by source and key, so the order is stable."""
-    return sorted(entries, key=lambda entry: (-entry.published.timestamp(), entry.source_id,
-                                              entry.key))
+    return sorted(entries, key=place)
 
 
 def select_entries(output: Output, timeline: Iterable[Entry]) -> list[Entry]:
@@ -164,21 +165,118 @@ def first_entries(output: Output, ordered: Iterable[Entry]) -> list[Entry]:
 
 def matches(output: Output, entry: Entry) -> bool:
     """True when ``entry`` passes every filter of ``output`` (empty filters pass)."""
-    folded = {tag_fold(tag) for tag in entry.tags}
-    if output.tags and not folded & {tag_fold(tag) for tag in output.tags}:
-        return False
-    if folded & {tag_fold(tag) for tag in output.exclude_tags}:
-        return False
-    if output.languages and entry.language not in output.languages:
-        return False
-    if output.sources and entry.source_id not in output.sources:
-        return False
-    if output.match is None and output.exclude is None:
-        return True
-    text = f"{entry.title}\n{sanitized_text(entry.summary)}"
-    if output.match is not None and not re.search(output.match, text):
-        return False
-    return output.exclude is None or not re.search(output.exclude, text)
+    return _filter(output)(entry, frozenset(tag_fold(tag) for tag in entry.tags))
+
+
+@dataclass(frozen=True)
+class _Filter:
+    """An output's filters, folded and compiled once."""
+
+    tags: frozenset[str]
+    exclude_tags: frozenset[str]
+    languages: tuple[str, ...]
+    sources: frozenset[str]
+    match: re.Pattern[str] | None
+    exclude: re.Pattern[str] | None
+
+    def __call__(self, entry: Entry, folded: frozenset[str]) -> bool:
+        """Whether ``entry``, whose folded tags are ``folded``, passes."""
+        if self.tags and self.tags.isdisjoint(folded):
+            return False
+        if not self.exclude_tags.isdisjoint(folded):
+            return False
+        if self.languages and entry.language not in self.languages:
+            return False
+        if self.sources and entry.source_id not in self.sources:
+            return False
+        if self.match is None and self.exclude is None:
+            return True
+        text = f"{entry.title}\n{sanitized_text(entry.summary)}"
+        if self.match is not None and not self.match.search(text):
+            return False
+        return self.exclude is None or not self.exclude.search(text)
+
+
+@lru_cache(maxsize=4096)
+def _filter(output: Output) -> _Filter:
+    return _Filter(
+        frozenset(tag_fold(tag) for tag in output.tags),
+        frozenset(tag_fold(tag) for tag in output.exclude_tags),
+        output.languages,
+        frozenset(output.sources),
+        re.compile(output.match) if output.match is not None else None,
+        re.compile(output.exclude) if output.exclude is not None else None,
+    )
+
+
+Place = tuple[float, str, str]  # an entry's place in timeline order: sorts newest first
+
+
+def place(entry: Entry) -> Place:
+    """Where ``entry`` sorts in the timeline: newest published first, ties by source and
+    key (unique), so the order is stable."""
+    return -entry.published.timestamp(), entry.source_id, entry.key
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An entry as an output's listing remembers it: its id in the timeline, its place
+    there and its ``updated`` date (what the feed's own date is made of)."""
+
+    id: int
+    place: Place
+    updated: datetime
+
+
+def matching(outputs: Iterable[Output], entries: Mapping[int, Entry]) -> dict[Output, list[int]]:
+    """For each of ``outputs``, the ids of the ``entries`` (id → entry) it lists if they
+    rank high enough. A tag output only looks at the entries carrying one of its tags."""
+    folded = {entry_id: frozenset(tag_fold(tag) for tag in entry.tags)
+              for entry_id, entry in entries.items()}
+    tagged: dict[str, list[int]] = {}
+    for entry_id, tags in folded.items():
+        for tag in tags:
+            tagged.setdefault(tag, []).append(entry_id)
+    found: dict[Output, list[int]] = {}
+    for output in outputs:
+        check = _filter(output)
+        pool: Iterable[int] = (
+            sorted({entry_id for tag in check.tags for entry_id in tagged.get(tag, ())})
+            if check.tags else folded
+        )
+        found[output] = [entry_id for entry_id in pool
+                         if check(entries[entry_id], folded[entry_id])]
+    return found
+
+
+def relisted(
+    output: Output, previous: Sequence[int], changed: Collection[int],
+    places: Mapping[int, Listed], joining: Iterable[Listed],
+) -> list[Listed] | None:
+    """``output``'s listing after the timeline changed, from the ids it listed before
+    (in timeline order), the ids of every entry that ``changed`` since (added, edited,
+    removed, given a copy or a tag), where the others are (``places``) and the changed
+    entries it matches now (``joining``); ``None`` when that cannot tell (then it must
+    be selected again).
+
+    The entries that did not change kept their place and their match, so every one of
+    them that the output lists above its previous last entry is in ``previous``: the
+    new listing is those plus the joining entries above that mark. When the previous
+    listing was full, the mark is its last entry's place, and fewer than ``limit``
+    entries above it leave the rest unknown."""
+    full = len(previous) >= output.limit
+    if full and previous[-1] in changed:
+        return None  # its place before the change is not known
+    kept = [places.get(entry_id) for entry_id in previous if entry_id not in changed]
+    if None in kept:
+        return None  # gone without a change recorded: trust nothing
+    mark = places[previous[-1]].place if full else None
+    above = [item for item in joining if mark is None or item.place < mark]
+    merged = sorted([item for item in kept if item is not None] + above,
+                    key=lambda item: item.place)
+    if full and len(merged) < output.limit:
+        return None
+    return merged[:output.limit]
 
 
 def tag_usage(timeline: Sequence[Entry]) -> dict[str, int]:

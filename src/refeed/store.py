@@ -13,7 +13,7 @@ import json
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
@@ -40,7 +40,7 @@ from refeed.model import (
 )
 from refeed.normalize import unique_tags
 from refeed.schema import from_iso, iso, migrations, pack_signature, unpack_signature
-from refeed.select import Output
+from refeed.select import Listed, Output
 from refeed.text import tag_fold
 
 Tagger = Callable[[Entry], tuple[str, ...]]
@@ -65,6 +65,7 @@ _TIMELINE_ORDER = "ORDER BY published DESC, source_id, key"
 SPARSE_TAG_ROWS = 2000
 MAX_CANDIDATES = 64  # stored entries compared with one incoming entry, at most
 READ_CHUNK = 64  # full timeline rows read at once when their order is known first
+ID_CHUNK = 500  # ids looked up by one query (SQLite allows 32,766 parameters)
 WAL_CHECKPOINT_PAGES = 10_000
 _ENTRY_COLUMNS = (
     "source_id", "key", "guid", "link", "canonical_url", "title", "summary", "content",
@@ -77,6 +78,26 @@ _INSERT_ENTRY = (
     f"INSERT INTO entries ({', '.join(_ENTRY_COLUMNS)}) "
     f"VALUES ({', '.join(':' + column for column in _ENTRY_COLUMNS)})"
 )
+
+@dataclass(frozen=True)
+class ChangesMark:
+    """A point in a timeline's change log: which timeline, and how far."""
+
+    timeline: str = ""
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class TimelineChanges:
+    """What changed in the timeline between two marks: the originals whose listing or
+    rendering may differ (ids; some may be gone, or copies now), and the tag uses
+    ``(folded tag, original)`` that changed, with the spelling each counted under
+    before (``None``: the original did not carry the tag)."""
+
+    mark: ChangesMark
+    entries: frozenset[int]
+    tag_uses: Mapping[tuple[str, int], str | None]
+
 
 @dataclass(frozen=True)
 class EntryQuery:
@@ -561,6 +582,93 @@ class Store:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'timeline_version'").fetchone()
         return int(row[0])
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Read inside as one transaction: every read sees the timeline as it was at the
+        first (a poll committing meanwhile shows up in the next snapshot, whole)."""
+        if self.db.conn.in_transaction:
+            yield
+            return
+        self.db.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("COMMIT")
+
+    def changes_mark(self) -> ChangesMark:
+        """Where the timeline's change log stands now."""
+        rows = self.db.execute(
+            "SELECT (SELECT value FROM meta WHERE key = 'timeline_id'), "
+            "(SELECT seq FROM sqlite_sequence WHERE name = 'timeline_changes')"
+        ).fetchone()
+        return ChangesMark(str(rows[0]), int(rows[1] or 0))
+
+    def changes_since(self, mark: ChangesMark) -> TimelineChanges | None:
+        """What changed in the timeline after ``mark`` (up to now); ``None`` when that is
+        no longer known: the log was forgotten past it, or it is another timeline's."""
+        now = self.changes_mark()
+        forgotten = self.db.execute(
+            "SELECT value FROM meta WHERE key = 'changes_forgotten'").fetchone()
+        if mark.timeline != now.timeline or mark.position < int(forgotten[0]):
+            return None
+        entries: set[int] = set()
+        tag_uses: dict[tuple[str, int], str | None] = {}
+        rows = self.db.conn.execute(
+            "SELECT entry_id, folded, spelling FROM timeline_changes "
+            "WHERE seq > ? AND seq <= ? ORDER BY seq", [mark.position, now.position])
+        for entry_id, folded, spelling in rows:
+            if entry_id is not None:
+                entries.add(entry_id)
+            if folded is not None:  # the first change of a use since the mark: before it
+                tag_uses.setdefault((folded, entry_id), spelling)
+        return TimelineChanges(now, frozenset(entries), tag_uses)
+
+    def forget_changes(self, mark: ChangesMark) -> None:
+        """Drop the change log up to ``mark`` (a publish has read it)."""
+        with self._transaction("forget read changes"):
+            self.db.execute("DELETE FROM timeline_changes WHERE seq <= ?", [mark.position])
+            self.db.execute(
+                "UPDATE meta SET value = max(CAST(value AS INTEGER), ?) "
+                "WHERE key = 'changes_forgotten'", [mark.position])
+
+    def tag_spellings(self, uses: Collection[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        """The spelling each tag use ``(folded, original)`` counts under now (the
+        smallest of its rows'); uses that no longer exist are left out."""
+        found: dict[tuple[str, int], str] = {}
+        sql = ("SELECT min(tag) FROM entry_tags INDEXED BY entry_tags_usage "
+               "WHERE folded = ? AND original = ?")
+        for use in uses:
+            (spelling,) = self.db.conn.execute(sql, use).fetchone()
+            if spelling is not None:
+                found[use] = spelling
+        return found
+
+    def places(self, ids: Collection[int]) -> dict[int, Listed]:
+        """The originals among ``ids`` as listings remember them (place, date)."""
+        found: dict[int, Listed] = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), ID_CHUNK):
+            chunk = ordered[start:start + ID_CHUNK]
+            sql = ("SELECT id, published, source_id, key, updated FROM entries "
+                   f"WHERE id IN ({', '.join('?' for _ in chunk)}) AND duplicate_of IS NULL")
+            for entry_id, published, source_id, key, updated in self.db.conn.execute(sql, chunk):
+                found[entry_id] = Listed(
+                    entry_id, (-from_iso(published).timestamp(), source_id, key),
+                    from_iso(updated))
+        return found
+
+    def originals(self, ids: Collection[int]) -> dict[int, Entry]:
+        """The originals among ``ids``, as outputs list them (see :meth:`timeline`)."""
+        found: dict[int, Entry] = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), ID_CHUNK):
+            chunk = ordered[start:start + ID_CHUNK]
+            sql = (f"{_TIMELINE_COLUMNS} FROM entries "
+                   f"WHERE id IN ({', '.join('?' for _ in chunk)}) AND duplicate_of IS NULL")
+            found |= {row["id"]: _row_entry(row) for row in self.db.query(sql, chunk)}
+        return found
+
     def tag_counts(self) -> list[dict[str, Any]]:
         """``{tag, language, entries}`` for every tag and language of the timeline."""
         sql = (
@@ -580,6 +688,13 @@ class Store:
         timeline order (newest published first, then source and key): walked down a
         timeline index and read lazily, so taking the first 50 reads about 50 — or, for
         a rare tag, looked up through the tag index and sorted."""
+        return (_row_entry(row) for row in self._candidate_rows(output))
+
+    def numbered_candidates(self, output: Output) -> Iterator[tuple[int, Entry]]:
+        """:meth:`candidates` with their ids."""
+        return ((row["id"], _row_entry(row)) for row in self._candidate_rows(output))
+
+    def _candidate_rows(self, output: Output) -> Iterator[dict[str, Any]]:
         folded = sorted({tag_fold(tag) for tag in output.tags})
         tagged = self._tagged_rows(folded, output.languages) if folded else None
         if tagged == 0:
@@ -604,11 +719,10 @@ class Store:
             return
         walk = "INDEXED BY entries_language_timeline" if walk_language else ""
         sql = f"{_TIMELINE_COLUMNS} FROM entries {walk} WHERE {where} {_TIMELINE_ORDER}"
-        for row in self.db.query(sql, params):
-            yield _row_entry(row)
+        yield from self.db.query(sql, params)
 
-    def _sorted_first(self, where: str, params: Sequence[Any]) -> Iterator[Entry]:
-        """The entries ``where`` selects off the timeline index, in timeline order: their
+    def _sorted_first(self, where: str, params: Sequence[Any]) -> Iterator[dict[str, Any]]:
+        """The rows ``where`` selects off the timeline index, in timeline order: their
         ids sorted first, then full rows read a chunk at a time. Sorting the full rows
         (with their tags and copies, computed per row) cost 30–60 ms per output at 1M."""
         order = f"SELECT id FROM entries WHERE {where} {_TIMELINE_ORDER}"
@@ -618,7 +732,7 @@ class Store:
             sql = f"{_TIMELINE_COLUMNS} FROM entries WHERE id IN ({', '.join('?' for _ in chunk)})"
             rows = {row["id"]: row for row in self.db.query(sql, chunk)}
             # a row deleted since the ids were read (a prune) is skipped
-            yield from (_row_entry(rows[entry_id]) for entry_id in chunk if entry_id in rows)
+            yield from (rows[entry_id] for entry_id in chunk if entry_id in rows)
 
     def _tagged_rows(self, folded: Sequence[str], languages: Sequence[str]) -> int:
         """How many entries carry one of the ``folded`` tags and stand for an original in

@@ -1,0 +1,165 @@
+"""A publish merges what changed in the timeline since the last one into the listings it
+kept: after any sequence of new entries, copies, edits, retags and prunes, its folder
+holds exactly what a publish from scratch of the same timeline holds."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from refeed.config import Settings
+from refeed.dedup import DedupPolicy
+from refeed.model import Entry, FetchResult, ProcessedFeed
+from refeed.normalize import entry_tags, tagging_text
+from refeed.pipeline import build_site, publish_all, retag_timeline
+from refeed.publish import MANIFEST, read_manifest
+from refeed.store import ChangesMark, Store
+from tests.test_pipeline import TAGS, make_settings
+
+START = datetime(2026, 11, 1, tzinfo=UTC)
+POLICY = DedupPolicy(window=timedelta(days=30))
+SOURCES = [("kyiv-uk", "uk"), ("kyiv-ru", "ru"), ("kyiv-en", "en"), ("wire-en", "en"),
+           ("wire-uk", "uk")]
+# feed categories as feeds spell them: aliases of configured tags, and feed tags
+CATEGORIES = ["Putin", "Путін", "Путин", "Zelenskyy", "Зеленський", "переговори", "Economy",
+              "economy", "Економіка", "Sport", "Kyiv", "Київ"]
+WORDS = ["talks", "negotiations", "ceasefire", "grain", "Kyiv", "Київ", "переговори", "port",
+         "energy", "prices", "drones", "summit", "elections", "market"]
+NAMED = [
+    {"id": "talks-en", "tags": ["negotiations"], "languages": ["en"], "limit": 3},
+    {"id": "no-putin", "exclude_tags": ["putin"], "match": "(?i)kyiv|київ", "limit": 4},
+    {"id": "wires", "sources": ["wire-en", "wire-uk"], "limit": 2},
+    {"id": "quiet", "exclude": "(?i)talks|переговори"},
+]
+
+
+def settings_for(tmp_path: Path, tags: dict[str, Any]) -> Settings:
+    """Small listings (so they fill, and entries fall out of them), every output kind."""
+    sources = [{"id": source, "url": f"https://{source}.example/feed", "language": language}
+               for source, language in SOURCES]
+    return make_settings(tmp_path, sources, tags=tags, output_dir="out",
+                         publish={"limit": 4, "tag_min_entries": 2, "feeds": NAMED})
+
+
+class Newsroom:
+    """Random changes to a real store, as polls, retention and edited config make them."""
+
+    def __init__(self, store: Store, settings: Settings, seed: int) -> None:
+        self.store, self.settings = store, settings
+        self.random = random.Random(seed)
+        self.now = START
+        self.stories: list[Entry] = []  # every entry stored, latest version
+
+    def entry(self, source: str, language: str, number: int) -> Entry:
+        """A new entry of ``source``: random words, categories and date."""
+        pick = self.random
+        title = " ".join(pick.sample(WORDS, 3)).capitalize()
+        summary = f"<p>{' '.join(pick.sample(WORDS, 6))}</p>"
+        categories = tuple(pick.sample(CATEGORIES, pick.randint(0, 3)))
+        published = self.now - timedelta(hours=pick.randint(0, 200))
+        link = f"https://{source}.example/{number}"
+        entry = Entry(
+            source_id=source, key=link, guid=link, link=link, canonical_url=link, title=title,
+            summary=summary, content="", authors=(), published=published, updated=published,
+            dated=True, tags=(), language=language, enclosures=(),
+            content_hash=f"hash-{source}-{number}", categories=categories,
+        )
+        return self.tagged(entry)
+
+    def tagged(self, entry: Entry) -> Entry:
+        """``entry`` with the tags normalize gives it under the current rules."""
+        text = tagging_text(entry.title, entry.summary, entry.content)
+        return replace(entry, tags=entry_tags(entry.categories, (), self.settings.taxonomy, text))
+
+    def poll(self, source: str, entries: list[Entry]) -> None:
+        """Store one successful poll of ``source``."""
+        self.now += timedelta(minutes=30)
+        fetched = FetchResult(source_id=source, url=f"https://{source}.example/feed",
+                              http_status=200, body=b"<rss/>")
+        self.store.record_poll(fetched, ProcessedFeed(tuple(entries)), now=self.now,
+                               next_due=self.now, policy=POLICY)
+        known = {(entry.source_id, entry.key) for entry in entries}
+        self.stories = [s for s in self.stories if (s.source_id, s.key) not in known]
+        self.stories += entries
+
+    def step(self, action: str) -> None:
+        """One random change of the kind ``action`` names."""
+        pick = self.random
+        source, language = pick.choice(SOURCES)
+        if action == "new" or not self.stories:
+            self.poll(source, [self.entry(source, language, len(self.stories) + n)
+                               for n in range(pick.randint(1, 6))])
+        elif action == "copy":  # another source's story: dedup makes it a copy
+            story = pick.choice(self.stories)
+            copy = replace(self.entry(source, story.language or "en", len(self.stories)),
+                           canonical_url=story.canonical_url, content_hash=story.content_hash,
+                           title=story.title)
+            if pick.random() < 0.5:  # a copy without tags changes only its original's links
+                copy = replace(copy, categories=(), tags=())
+            self.poll(source, [copy] if copy.source_id != story.source_id else [])
+        elif action == "edit":  # the same entry, retitled, redated, recategorized
+            story = pick.choice(self.stories)
+            edited = replace(story, title=story.title + " (updated)",
+                             categories=tuple(pick.sample(CATEGORIES, 2)),
+                             published=story.published + timedelta(hours=pick.randint(-50, 50)))
+            self.poll(story.source_id, [self.tagged(edited)])
+        elif action == "retag":  # the config's tags: table gains an alias and a rule
+            tags = TAGS | {"economy": {"aliases": ["Економіка"], "match": ["(?i)prices"]}}
+            self.settings = settings_for(self.settings.database.parent, tags)
+        else:
+            self.store.prune(self.now, timedelta(hours=pick.randint(2, 12)))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_publish_after_any_changes_equals_a_publish_from_scratch(
+    tmp_path: Path, seed: int
+) -> None:
+    settings = settings_for(tmp_path, TAGS)
+    store = Store.open(settings.database)
+    store.sync_sources(settings.sources)
+    retag_timeline(settings, store)  # as poll_all does on an empty timeline
+    room = Newsroom(store, settings, seed)
+    actions = ["new"] * 12 + ["copy"] * 8 + ["edit"] * 6 + ["prune"] * 2 + ["retag"]
+    room.random.shuffle(actions)
+    done = []
+    try:
+        for action in ["new", *actions]:
+            room.step(action)
+            done.append(action)
+            registry = read_manifest(settings.output_dir).tags
+            publish_all(room.settings, store)
+            expected = build_site(room.settings, store, registry)
+            published = {path.relative_to(settings.output_dir).as_posix(): path.read_bytes()
+                         for path in settings.output_dir.rglob("*")
+                         if path.is_file() and path.name != MANIFEST}
+            assert published.keys() == expected.keys(), done
+            for path, data in expected.items():
+                assert published[path] == data, (path, done)
+    finally:
+        store.close()
+
+
+def test_the_change_log_is_forgotten_once_published(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, TAGS)
+    store = Store.open(settings.database)
+    try:
+        store.sync_sources(settings.sources)
+        room = Newsroom(store, settings, 1)
+        room.poll("kyiv-en", [room.entry("kyiv-en", "en", n) for n in range(3)])
+        start = ChangesMark(store.changes_mark().timeline, 0)
+        changes = store.changes_since(start)
+        assert changes is not None
+        assert len(changes.entries) == 3
+        publish_all(settings, store)
+        assert store.db.execute("SELECT count(*) FROM timeline_changes").fetchone()[0] == 0
+        assert store.changes_since(start) is None  # what it held is no longer known
+        assert store.changes_since(ChangesMark("another timeline", 10**9)) is None
+        manifest = read_manifest(settings.output_dir)
+        assert (manifest.timeline, manifest.position) == (start.timeline, changes.mark.position)
+    finally:
+        store.close()
