@@ -18,6 +18,7 @@ from refeed.model import Entry, FetchResult, ProcessedFeed
 from refeed.normalize import entry_tags, tagging_text
 from refeed.pipeline import build_site, publish_all, retag_timeline
 from refeed.publish import MANIFEST, read_manifest
+from refeed.select import recount
 from refeed.store import ChangesMark, Store
 from tests.test_pipeline import TAGS, make_settings
 
@@ -102,6 +103,13 @@ class Newsroom:
             if pick.random() < 0.5:  # a copy without tags changes only its original's links
                 copy = replace(copy, categories=(), tags=())
             self.poll(source, [copy] if copy.source_id != story.source_id else [])
+        elif action == "bridge":  # one story by two stored ones' URL and text: they merge
+            first, second = pick.sample(self.stories, 2) if len(self.stories) > 1 else [
+                self.stories[0]] * 2
+            bridge = replace(self.entry(source, language, len(self.stories)),
+                             canonical_url=first.canonical_url,
+                             content_hash=second.content_hash)
+            self.poll(source, [bridge])
         elif action == "edit":  # the same entry, retitled, redated, recategorized
             story = pick.choice(self.stories)
             edited = replace(story, title=story.title + " (updated)",
@@ -124,7 +132,8 @@ def test_a_publish_after_any_changes_equals_a_publish_from_scratch(
     store.sync_sources(settings.sources)
     retag_timeline(settings, store)  # as poll_all does on an empty timeline
     room = Newsroom(store, settings, seed)
-    actions = ["new"] * 12 + ["copy"] * 8 + ["edit"] * 6 + ["prune"] * 2 + ["retag"]
+    actions = ["new"] * 12 + ["copy"] * 8 + ["edit"] * 6 + ["bridge"] * 3 + ["prune"] * 2
+    actions.append("retag")
     room.random.shuffle(actions)
     done = []
     try:
@@ -138,6 +147,9 @@ def test_a_publish_after_any_changes_equals_a_publish_from_scratch(
                          for path in settings.output_dir.rglob("*")
                          if path.is_file() and path.name != MANIFEST}
             assert published.keys() == expected.keys(), done
+            # tag usage, counted again only where tags changed, equals a full count
+            assert read_manifest(settings.output_dir).spellings == (
+                store.tag_spelling_counts()), done
             for path, data in expected.items():
                 assert published[path] == data, (path, done)
     finally:
@@ -161,5 +173,55 @@ def test_the_change_log_is_forgotten_once_published(tmp_path: Path) -> None:
         assert store.changes_since(ChangesMark("another timeline", 10**9)) is None
         manifest = read_manifest(settings.output_dir)
         assert (manifest.timeline, manifest.position) == (start.timeline, changes.mark.position)
+    finally:
+        store.close()
+
+
+# Each step changes tag rows as the store does: (sql, parameters). The timeline starts
+# with originals 1 (economy), 2 (Economy, Sport) and 3 (economy, Kyiv), and copy 4 of 1
+# (Economy).
+TAG_STEPS = {
+    "a copy's smaller spelling goes": [("DELETE FROM entry_tags WHERE entry_id = 4", ())],
+    "an original's tag goes, its copy's stays": [
+        ("DELETE FROM entry_tags WHERE entry_id = 1", ())],
+    "a copy becomes an original": [("UPDATE entries SET duplicate_of = NULL WHERE id = 4", ())],
+    "clusters merge": [("UPDATE entries SET duplicate_of = 1 WHERE id IN (2, 3)", ())],
+    "an original is pruned with its copy": [("DELETE FROM entries WHERE id = 4", ()),
+                                            ("DELETE FROM entries WHERE id = 1", ())],
+    "a tag is added twice and removed once": [
+        ("INSERT INTO entry_tags (entry_id, tag, folded, original) VALUES (3, 'Sport', "
+         "'sport', 3)", ()),
+        ("INSERT INTO entry_tags (entry_id, tag, folded, original) VALUES (4, 'SPORT', "
+         "'sport', 1)", ()),
+        ("DELETE FROM entry_tags WHERE entry_id = 3 AND folded = 'sport'", ())],
+}
+
+
+@pytest.mark.parametrize("steps", TAG_STEPS.values(), ids=TAG_STEPS.keys())
+def test_tag_usage_recounted_from_the_change_log_equals_a_full_count(
+    tmp_path: Path, steps: list[tuple[str, tuple[object, ...]]]
+) -> None:
+    settings = settings_for(tmp_path, TAGS)
+    store = Store.open(settings.database)
+    try:
+        store.sync_sources(settings.sources)
+        room = Newsroom(store, settings, 0)
+        stories = [("kyiv-en", ("economy",)), ("kyiv-uk", ("Economy", "Sport")),
+                   ("kyiv-ru", ("economy", "Kyiv"))]
+        for number, (source, tags) in enumerate(stories):
+            room.poll(source, [replace(room.entry(source, "en", number), tags=tags)])
+        copy = replace(room.entry("wire-en", "en", 9), tags=("Economy",),
+                       canonical_url=room.stories[0].canonical_url)
+        room.poll("wire-en", [copy])
+        assert store.db.execute("SELECT duplicate_of FROM entries WHERE id = 4").fetchone() == (1,)
+        before, mark = store.tag_spelling_counts(), store.changes_mark()
+        with store.db.conn:
+            for sql, parameters in steps:
+                store.db.execute(sql, parameters)
+        changes = store.changes_since(mark)
+        assert changes is not None
+        uses = changes.tag_uses
+        assert recount(before, uses, store.tag_spellings(uses.keys())) == (
+            store.tag_spelling_counts())
     finally:
         store.close()

@@ -59,6 +59,7 @@ from refeed.render import (
 from refeed.select import (
     Listed,
     Output,
+    Spellings,
     TagRegistry,
     Timeline,
     define_outputs,
@@ -66,8 +67,10 @@ from refeed.select import (
     matches,
     matching,
     place,
+    recount,
     relisted,
     tag_registry,
+    usage_of,
 )
 from refeed.store import ChangesMark, Store, TimelineChanges
 from refeed.worker import process_document, share_detectors
@@ -262,7 +265,8 @@ def publish_all(settings: Settings, store: Store) -> PublishReport:
             return PublishReport((), len(manifest.paths), ())  # nothing changed since
         changes = store.changes_since(ChangesMark(manifest.timeline, manifest.position))
         mark = changes.mark if changes is not None else store.changes_mark()
-        outputs = define_outputs(settings, store.tag_usage(), manifest.tags)
+        spellings = _tag_spellings(store, manifest, changes)
+        outputs = define_outputs(settings, usage_of(spellings), manifest.tags)
         sources = _source_infos(settings)
         site_key = _site_fingerprint(settings, sources)
         fingerprints = {output.path: _output_fingerprint(site_key, output) for output in outputs}
@@ -282,11 +286,23 @@ def publish_all(settings: Settings, store: Store) -> PublishReport:
     record = Manifest(
         fingerprints=fingerprints, stamp=stamp, tags=tag_registry(outputs, manifest.tags),
         listings={output.path: tuple(item.id for item in listings[output]) for output in outputs},
-        timeline=mark.timeline, position=mark.position,
+        timeline=mark.timeline, position=mark.position, spellings=spellings,
     )
     report = write_outputs(folder, files, kept, record)
     store.forget_changes(mark)
     return report
+
+
+def _tag_spellings(
+    store: Store, manifest: Manifest, changes: TimelineChanges | None
+) -> Spellings:
+    """How many originals carry each tag under each spelling: the last publish's counts
+    with the tag uses changed since counted again, or (when those are not known) all
+    of them counted."""
+    if changes is None or manifest.spellings is None:
+        return store.tag_spelling_counts()
+    return recount(manifest.spellings, changes.tag_uses,
+                   store.tag_spellings(changes.tag_uses.keys()))
 
 
 def _list_outputs(

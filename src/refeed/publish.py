@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from refeed.errors import PublishError
-from refeed.select import SLUG
+from refeed.select import SLUG, Spellings
 
 MANIFEST = ".refeed-manifest.json"
 STALE_TEMPORARY_SECONDS = 600
@@ -53,6 +53,7 @@ class Manifest:
     listings: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     timeline: str = ""  # the timeline's id, and how far into its change log
     position: int = 0
+    spellings: Spellings | None = None  # the timeline's tags then (None: not recorded)
 
     def encode(self) -> bytes:
         """The manifest file's bytes."""
@@ -62,6 +63,8 @@ class Manifest:
             "listings": {path: list(ids) for path, ids in self.listings.items()},
             "timeline": {"id": self.timeline, "position": self.position},
         }
+        if self.spellings is not None:
+            document["spellings"] = self.spellings
         return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -164,7 +167,23 @@ def read_manifest(output_dir: Path) -> Manifest:
         _listings(document.get("listings")),
         timeline_id if isinstance(timeline_id, str) else "",
         position if isinstance(position, int) else 0,
+        _spellings(document.get("spellings")),
     )
+
+
+def _spellings(document: object) -> dict[str, dict[str, int]] | None:
+    """The manifest's tag spellings; ``None`` when missing or malformed."""
+    if not isinstance(document, dict):
+        return None
+    spellings: dict[str, dict[str, int]] = {}
+    for folded, counts in document.items():
+        if not isinstance(counts, dict) or not all(
+            isinstance(spelling, str) and type(count) is int and count > 0
+            for spelling, count in counts.items()
+        ):
+            return None
+        spellings[str(folded)] = counts
+    return spellings
 
 
 def _listings(document: object) -> dict[str, tuple[int, ...]]:

@@ -286,10 +286,43 @@ def tag_usage(timeline: Sequence[Entry]) -> dict[str, int]:
     for entry in timeline:
         for tag in entry.tags:
             spellings.setdefault(tag_fold(tag), Counter())[tag] += 1
+    return usage_of(spellings)
+
+
+Spellings = Mapping[str, Mapping[str, int]]  # folded tag → spelling → entries counted under it
+
+
+def usage_of(spellings: Spellings) -> dict[str, int]:
+    """Tag usage (see :func:`tag_usage`) from how many entries each spelling counts."""
     return {
-        min(counter, key=lambda spelling: (-counter[spelling], spelling)): counter.total()
-        for counter in spellings.values()
+        min(counts, key=lambda spelling: (-counts[spelling], spelling)): sum(counts.values())
+        for counts in spellings.values() if counts
     }
+
+
+def recount(
+    spellings: Spellings, before: Mapping[tuple[str, int], str | None],
+    after: Mapping[tuple[str, int], str],
+) -> dict[str, dict[str, int]]:
+    """``spellings`` after some tag uses ``(folded tag, original)`` changed: each counted
+    under its spelling ``before`` (``None``: not counted) now counts under its spelling
+    ``after`` (absent: not at all)."""
+    counts = {folded: dict(by_spelling) for folded, by_spelling in spellings.items()}
+    for use, spelling in before.items():
+        if spelling is not None:
+            _add(counts, use[0], spelling, -1)
+        if use in after:
+            _add(counts, use[0], after[use], 1)
+    return counts
+
+
+def _add(counts: dict[str, dict[str, int]], folded: str, spelling: str, change: int) -> None:
+    by_spelling = counts.setdefault(folded, {})
+    by_spelling[spelling] = by_spelling.get(spelling, 0) + change
+    if not by_spelling[spelling]:
+        del by_spelling[spelling]
+        if not by_spelling:
+            del counts[folded]
 
 
 def _unique_slugs(tags: list[str], registry: TagRegistry) -> dict[str, str]:

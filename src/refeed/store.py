@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -40,7 +39,7 @@ from refeed.model import (
 )
 from refeed.normalize import unique_tags
 from refeed.schema import from_iso, iso, migrations, pack_signature, unpack_signature
-from refeed.select import Listed, Output
+from refeed.select import Listed, Output, usage_of
 from refeed.text import tag_fold
 
 Tagger = Callable[[Entry], tuple[str, ...]]
@@ -756,6 +755,11 @@ class Store:
         """:func:`refeed.select.tag_usage` of the timeline, counted by SQLite: how many
         originals carry each tag (their own or a duplicate's), under its most used
         spelling."""
+        return usage_of(self.tag_spelling_counts())
+
+    def tag_spelling_counts(self) -> dict[str, dict[str, int]]:
+        """For each folded tag, how many originals carry it under each spelling (an
+        original whose rows spell it several ways counts under the smallest)."""
         sql = """
             SELECT folded, tag, count(*) AS uses FROM (
                 SELECT folded, original, min(tag) AS tag
@@ -763,13 +767,10 @@ class Store:
                 GROUP BY folded, original
             ) GROUP BY folded, tag
         """
-        spellings: dict[str, Counter[str]] = {}
-        for row in self.db.query(sql):
-            spellings.setdefault(row["folded"], Counter())[row["tag"]] = row["uses"]
-        return {
-            min(counter, key=lambda spelling: (-counter[spelling], spelling)): counter.total()
-            for counter in spellings.values()
-        }
+        spellings: dict[str, dict[str, int]] = {}
+        for folded, tag, uses in self.db.conn.execute(sql):
+            spellings.setdefault(folded, {})[tag] = uses
+        return spellings
 
     def _entry_filters(self, query: EntryQuery) -> tuple[list[str], list[Any]]:
         clauses: list[str] = []
