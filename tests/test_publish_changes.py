@@ -14,6 +14,7 @@ import pytest
 
 from refeed.config import Settings
 from refeed.dedup import DedupPolicy
+from refeed.errors import PublishError
 from refeed.model import Entry, FetchResult, ProcessedFeed
 from refeed.normalize import entry_tags, tagging_text
 from refeed.pipeline import build_site, publish_all, retag_timeline
@@ -223,5 +224,73 @@ def test_tag_usage_recounted_from_the_change_log_equals_a_full_count(
         uses = changes.tag_uses
         assert recount(before, uses, store.tag_spellings(uses.keys())) == (
             store.tag_spelling_counts())
+    finally:
+        store.close()
+
+
+def published_and_expected(settings: Settings, store: Store) -> tuple[dict[str, bytes],
+                                                                      dict[str, bytes]]:
+    """Publish, and what a publish from scratch makes of the same timeline."""
+    registry = read_manifest(settings.output_dir).tags
+    publish_all(settings, store)
+    expected = build_site(settings, store, registry)
+    return {path: (settings.output_dir / path).read_bytes() for path in expected}, expected
+
+
+def test_a_file_that_does_not_hold_what_its_listing_says_is_not_reused(
+    tmp_path: Path
+) -> None:
+    """A file replaced behind refeed's back (or by a publish that crashed before its
+    manifest) holds other entries than its listing: none of them is taken for another."""
+    settings = settings_for(tmp_path, TAGS)
+    store = Store.open(settings.database)
+    try:
+        store.sync_sources(settings.sources)
+        retag_timeline(settings, store)
+        room = Newsroom(store, settings, 5)
+        for source, language in SOURCES:
+            room.poll(source, [room.entry(source, language, n) for n in range(6)])
+        publish_all(settings, store)
+        out = settings.output_dir
+        listings = read_manifest(out).listings
+        assert len(listings["all"]) == len(listings["lang/en"]) == 4
+        assert listings["all"] != listings["lang/en"]
+        for fmt in ("atom", "rss", "json"):  # every format of all now lists lang/en's
+            (out / f"all.{fmt}").write_bytes((out / f"lang/en.{fmt}").read_bytes())
+        room.poll("kyiv-uk", [replace(room.entry("kyiv-uk", "uk", 99),
+                                      published=room.now + timedelta(days=1))])
+        published, expected = published_and_expected(settings, store)
+        assert published == expected
+    finally:
+        store.close()
+
+
+def test_a_publish_that_fails_midway_leaves_no_listing_for_the_files_it_was_replacing(
+    tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path, TAGS)
+    store = Store.open(settings.database)
+    try:
+        store.sync_sources(settings.sources)
+        retag_timeline(settings, store)
+        room = Newsroom(store, settings, 6)
+        room.poll("kyiv-en", [room.entry("kyiv-en", "en", n) for n in range(6)])
+        publish_all(settings, store)
+        out = settings.output_dir
+        room.poll("kyiv-en", [replace(room.entry("kyiv-en", "en", 99),
+                                      published=room.now + timedelta(days=1))])
+        blocked = out / "lang" / "en.rss"
+        blocked.unlink()
+        blocked.mkdir()  # replacing it fails: the publish stops among its writes
+        with pytest.raises(PublishError):
+            publish_all(settings, store)
+        interim = read_manifest(out)
+        assert "lang/ru" in interim.listings  # not rewritten: its listing stands
+        assert "all" not in interim.listings
+        assert "lang/en" not in interim.listings
+        assert interim.stamp == ""
+        blocked.rmdir()
+        published, expected = published_and_expected(settings, store)
+        assert published == expected
     finally:
         store.close()

@@ -48,13 +48,18 @@ from refeed.normalize import entry_tags, tagging_fingerprint, tagging_text
 from refeed.prescan import body_digest, rules_salt
 from refeed.publish import Manifest, PublishReport, read_manifest, write_outputs
 from refeed.render import (
+    EPOCH,
     FeedInfo,
     Listing,
     SourceInfo,
+    assemble,
+    entry_fragments,
     feed_updated,
     render_feeds,
     render_index,
     render_opml,
+    split_document,
+    uid,
 )
 from refeed.select import (
     Listed,
@@ -274,15 +279,18 @@ def publish_all(settings: Settings, store: Store) -> PublishReport:
                 if changes is not None and output.path in manifest.listings
                 and manifest.fingerprints.get(output.path) == fingerprints[output.path]}
         listings, entries = _list_outputs(store, outputs, last, changes)
-        stale = [output for output in outputs
-                 if not _unchanged(settings, output, listings[output], last, changes)]
-        wanted = {item.id for output in stale for item in listings[output]}
+        stale = {output: listings[output] for output in outputs
+                 if not _unchanged(settings, output, listings[output], last, changes)}
+        reused = _rendered_before(settings, stale, last, changes)
+        wanted = {item.id for output, listing in stale.items() for item in listing
+                  if any(item.id not in reused.get((output, fmt), {})
+                         for fmt in settings.publish.formats)}
         entries |= store.originals(wanted - entries.keys())
-    changed = [(output, [entries[item.id] for item in listings[output]]) for output in stale]
     kept = [f"{output.path}.{fmt}" for output in outputs if output not in stale
             for fmt in settings.publish.formats]
     directory = [_listing(output, listings[output]) for output in outputs]
-    files = render_outputs(settings, sources, changed) | render_directory(settings, directory)
+    files = _render_listings(settings, sources, stale, entries, reused)
+    files |= render_directory(settings, directory)
     record = Manifest(
         fingerprints=fingerprints, stamp=stamp, tags=tag_registry(outputs, manifest.tags),
         listings={output.path: tuple(item.id for item in listings[output]) for output in outputs},
@@ -358,6 +366,62 @@ def _unchanged(
     return (tuple(last[output]) == ids and changes.entries.isdisjoint(ids)
             and all((settings.output_dir / f"{output.path}.{fmt}").is_file()
                     for fmt in settings.publish.formats))
+
+
+Fragments = dict[tuple[Output, str], dict[int, bytes]]  # (output, format) → id → bytes
+
+
+def _rendered_before(
+    settings: Settings, stale: Mapping[Output, Sequence[Listed]],
+    last: Mapping[Output, Sequence[int]], changes: TimelineChanges | None,
+) -> Fragments:
+    """The entries of the ``stale`` outputs' files as the last publish rendered them,
+    for those that did not change since (read from the files, by the ids the manifest
+    says they list; an entry whose id is not where it should be is not reused)."""
+    reused: Fragments = {}
+    for output, listing in stale.items():
+        if changes is None or output not in last:
+            continue
+        wanted = {item.id: item for item in listing if item.id not in changes.entries}
+        for fmt in settings.publish.formats:
+            try:
+                document = (settings.output_dir / f"{output.path}.{fmt}").read_bytes()
+            except OSError:
+                continue
+            fragments = split_document(fmt, document) or []
+            if len(fragments) != len(last[output]):
+                continue
+            reused[output, fmt] = {
+                entry_id: fragment
+                for entry_id, fragment in zip(last[output], fragments, strict=True)
+                if entry_id in wanted
+                and uid(*wanted[entry_id].place[1:]).encode() in fragment
+            }
+    return reused
+
+
+def _render_listings(
+    settings: Settings, sources: Mapping[str, SourceInfo],
+    listings: Mapping[Output, Sequence[Listed]], entries: Mapping[int, Entry],
+    reused: Fragments,
+) -> dict[str, bytes]:
+    """The files of the outputs of ``listings`` in every configured format: entries
+    ``reused`` as they were rendered before, the others rendered once per format
+    (however many outputs list them) from ``entries``."""
+    site, hub = settings.site, settings.publish.websub_hub
+    infos = {output: FeedInfo(output, site.base_url, site.title, sources, hub)
+             for output in listings}
+    files: dict[str, bytes] = {}
+    for fmt in settings.publish.formats:
+        fresh = {item.id: entries[item.id] for output, listing in listings.items()
+                 for item in listing if item.id not in reused.get((output, fmt), {})}
+        rendered = entry_fragments(fmt, next(iter(infos.values())), fresh) if fresh else {}
+        for output, listing in listings.items():
+            before = reused.get((output, fmt), {})
+            fragments = [before.get(item.id) or rendered[item.id] for item in listing]
+            updated = max((item.updated for item in listing), default=EPOCH)
+            files[f"{output.path}.{fmt}"] = assemble(fmt, infos[output], updated, fragments)
+    return files
 
 
 def _listing(output: Output, listed: Sequence[Listed]) -> Listing:

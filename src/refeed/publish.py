@@ -83,14 +83,15 @@ def write_outputs(
     for relative in [*files, *kept]:
         if not _SAFE_PATH.fullmatch(relative):
             raise ValueError(f"unsafe output path {relative!r}")
+    current = set(files) | set(kept)
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         _sweep_temporary_files(output_dir)
+        _forget_rewritten_listings(output_dir, set(files), current, record)
         written = tuple(
             relative for relative, data in files.items()
             if write_if_changed(output_dir / relative, data)
         )
-        current = set(files) | set(kept)
         removed = tuple(sorted(published_paths(output_dir) - current))
         for relative in removed:
             _remove(output_dir, relative)
@@ -98,6 +99,22 @@ def write_outputs(
     except OSError as error:
         raise PublishError("cannot write the outputs", str(output_dir)) from error
     return PublishReport(written, len(current) - len(written), removed)
+
+
+def _forget_rewritten_listings(
+    output_dir: Path, files: set[str], current: set[str], record: Manifest
+) -> None:
+    """Before files are replaced, a manifest without the listings of their outputs: a
+    crash among the writes must not leave a listing that names other entries than its
+    file holds (the next publish would reuse the wrong entries' bytes)."""
+    rewritten = {relative.rsplit(".", 1)[0] for relative in files}
+    if rewritten.isdisjoint(record.listings):
+        return
+    interim = replace(
+        record, paths=frozenset(published_paths(output_dir) | current), stamp="",
+        listings={path: ids for path, ids in record.listings.items() if path not in rewritten},
+    )
+    write_if_changed(output_dir / MANIFEST, interim.encode())
 
 
 def _sweep_temporary_files(output_dir: Path) -> None:

@@ -9,15 +9,14 @@ shadows a variable) and there is no per-entry ``xml:lang``.
 
 from __future__ import annotations
 
-import copy
 import html
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from xml.etree import ElementTree
 
 from feedgen.entry import FeedEntry
@@ -82,11 +81,12 @@ def feed_url(base_url: str, path: str, fmt: str) -> str:
 def entry_uid(entry: Entry) -> str:
     """The output id of an entry: a UUID derived from its source id and original key,
     identical in every output, format, re-render and restart."""
-    return _uid(entry.source_id, entry.key)
+    return uid(entry.source_id, entry.key)
 
 
 @lru_cache(maxsize=65536)  # an entry is listed by several outputs, in every format
-def _uid(source_id: str, key: str) -> str:
+def uid(source_id: str, key: str) -> str:
+    """The output id of the entry ``key`` of source ``source_id`` (see :func:`entry_uid`)."""
     return f"urn:uuid:{uuid.uuid5(_ENTRY_ID_NAMESPACE, source_id + chr(10) + key)}"
 
 
@@ -103,58 +103,115 @@ def render_feed(fmt: str, info: FeedInfo, entries: Sequence[Entry]) -> bytes:
 def render_feeds(fmt: str, feeds: Sequence[tuple[FeedInfo, Sequence[Entry]]]) -> list[bytes]:
     """Each of ``feeds`` (outputs of one site: the same sources) as a document in ``fmt``.
     An entry is rendered once for all of them (a publish lists the same entry in several
-    outputs: everything, its language, each of its tags), and each document is its own
-    header with copies of its entries' elements."""
+    outputs: everything, its language, each of its tags)."""
     if not feeds:
         return []
-    distinct = list({_entry_key(entry): entry for _, entries in feeds for entry in entries}
-                    .values())
-    if fmt == "json":
-        items = {_entry_key(entry): _json_item(entry, feeds[0][0]) for entry in distinct}
-        return [_json_document(info, [items[_entry_key(entry)] for entry in entries])
-                for info, entries in feeds]
-    rendered = _entry_elements(fmt, feeds[0][0], distinct)
-    return [_document(fmt, info, entries, rendered) for info, entries in feeds]
+    distinct = {_entry_key(entry): entry for _, entries in feeds for entry in entries}
+    fragments = entry_fragments(fmt, feeds[0][0], distinct)
+    return [assemble(fmt, info, feed_updated(entries),
+                     [fragments[_entry_key(entry)] for entry in entries])
+            for info, entries in feeds]
 
 
 def _entry_key(entry: Entry) -> tuple[str, str]:
     return entry.source_id, entry.key
 
 
-def _entry_elements(
-    fmt: str, info: FeedInfo, entries: Sequence[Entry]
-) -> dict[tuple[str, str], etree._Element]:
-    """Each entry's ``<entry>`` (Atom, with the fixes feedgen needs) or ``<item>`` (RSS)
-    element, rendered by feedgen in one document and read back."""
-    generator = _feed_header(info, fmt, EPOCH)  # only its entries are kept
+Key = TypeVar("Key", bound=Hashable)
+
+
+def entry_fragments(fmt: str, info: FeedInfo, entries: Mapping[Key, Entry]) -> dict[Key, bytes]:
+    """Each of ``entries`` rendered as it appears inside any document in ``fmt`` of
+    ``info``'s site: its bytes between its feed's header and the next entry (see
+    :func:`assemble`). Depends on the entry and the site's sources only."""
+    if not entries:
+        return {}
+    if fmt == "json":
+        return {key: _json_fragment(_json_item(entry, info)) for key, entry in entries.items()}
+    root = _entry_elements(fmt, info, list(entries.values()))
+    etree.indent(root)
+    document = bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                    pretty_print=True))
+    fragments = split_document(fmt, document)
+    assert fragments is not None
+    return dict(zip(entries, fragments, strict=True))
+
+
+def _entry_elements(fmt: str, info: FeedInfo, entries: Sequence[Entry]) -> etree._Element:
+    """A document of ``entries`` (``<entry>``, Atom, with the fixes feedgen needs, or
+    ``<item>``, RSS), rendered by feedgen and read back."""
+    generator = _feed_header(info, fmt, EPOCH)
     for entry in entries:
         _add_entry(generator.add_entry(order="append"), entry, info)
     if fmt == "rss":
-        channel = etree.fromstring(bytes(generator.rss_str()), _SAFE_XML).find("channel")
-        assert channel is not None
-        elements = channel.iterfind("item")
-    else:
-        elements = _fixed_atom(bytes(generator.atom_str()), entries, info).iterfind(f"{ATOM}entry")
-    return {_entry_key(entry): element
-            for entry, element in zip(entries, elements, strict=True)}
+        return etree.fromstring(bytes(generator.rss_str()), _SAFE_XML)
+    return _fixed_atom(bytes(generator.atom_str()), entries, info)
 
 
-def _document(
-    fmt: str, info: FeedInfo, entries: Sequence[Entry],
-    rendered: Mapping[tuple[str, str], etree._Element],
-) -> bytes:
-    """The feed's header (feedgen, no entries) with a copy of each entry's element."""
-    header = _feed_header(info, fmt, feed_updated(entries))
+def assemble(fmt: str, info: FeedInfo, updated: datetime, fragments: Sequence[bytes]) -> bytes:
+    """The output document of ``info`` in ``fmt`` listing the entries rendered as
+    ``fragments`` (see :func:`entry_fragments`; ``updated``: the newest entry's)."""
+    head, tail = _empty_document(fmt, info, updated)
+    if fmt == "json":
+        if not fragments:
+            return head + b"[]" + tail
+        return head + b"[\n" + b",\n".join(fragments) + b"\n]" + tail
+    return head + b"".join(fragments) + tail
+
+
+# Where a document's entries are: between the header and the closing tags, each entry
+# from its opening tag (indented) to its closing tag and newline. Feed text is escaped,
+# so these bytes are never part of an entry's text; in JSON, where an item is one line.
+_OPENING = {"atom": b"  <entry", "rss": b"    <item>"}
+_CLOSING = {"atom": b"</entry>\n", "rss": b"</item>\n"}
+_TAIL = {"atom": b"</feed>\n", "rss": b"  </channel>\n</rss>\n", "json": b"}\n"}
+
+
+def split_document(fmt: str, document: bytes) -> list[bytes] | None:
+    """The entry fragments of a document :func:`assemble` made, in order; ``None`` when
+    ``document`` is not one."""
+    if fmt == "json":
+        lines = document.split(b"\n")
+        if len(lines) < 4 or not lines[0].endswith(b"[") or lines[-2:] != [b"]}", b""]:
+            return None if len(lines) != 2 else []
+        items = lines[1:-2]
+        if not all(item.endswith(b",") for item in items[:-1]):
+            return None
+        return [item[:-1] for item in items[:-1]] + [items[-1]]
+    opening, closing = _OPENING[fmt], _CLOSING[fmt]
+    start = document.find(b"\n" + opening) + 1
+    if start == 0:
+        return [] if document.endswith(_TAIL[fmt]) else None
+    fragments = []
+    while document.startswith(opening, start):
+        end = document.find(closing, start)
+        if end < 0:
+            return None
+        end += len(closing)
+        fragments.append(document[start:end])
+        start = end
+    return fragments if document[start:] == _TAIL[fmt] else None
+
+
+def _empty_document(fmt: str, info: FeedInfo, updated: datetime) -> tuple[bytes, bytes]:
+    """The document of ``info`` in ``fmt`` without entries, cut where they go."""
+    if fmt == "json":
+        document = _json_document(info)
+        return document[:-2] + b',"items":', b"}\n"
+    header = _feed_header(info, fmt, updated)
     if fmt == "rss":
         root = etree.fromstring(bytes(header.rss_str()), _SAFE_XML)
-        parent = root.find("channel")
-        assert parent is not None
-        _add_rss_hub(parent, info.hub)
+        channel = root.find("channel")
+        assert channel is not None
+        _add_rss_hub(channel, info.hub)
     else:
-        root = parent = etree.fromstring(bytes(header.atom_str()), _SAFE_XML)
-    parent.extend(copy.deepcopy(rendered[_entry_key(entry)]) for entry in entries)
+        root = etree.fromstring(bytes(header.atom_str()), _SAFE_XML)
     etree.indent(root)
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    document = bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                    pretty_print=True))
+    tail = _TAIL[fmt]
+    assert document.endswith(tail)
+    return document[:-len(tail)], tail
 
 
 def _add_rss_hub(channel: etree._Element, hub: str | None) -> None:
@@ -261,7 +318,8 @@ def _atom_links(entry: Entry, info: FeedInfo) -> list[dict[str, str]]:
     return links
 
 
-def _json_document(info: FeedInfo, items: list[dict[str, Any]]) -> bytes:
+def _json_document(info: FeedInfo) -> bytes:
+    """The JSON Feed document of ``info`` without ``items``."""
     document: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": info.output.title,
@@ -274,9 +332,13 @@ def _json_document(info: FeedInfo, items: list[dict[str, Any]]) -> bytes:
         document["hubs"] = [{"type": "WebSub", "url": info.hub}]
     if info.language:
         document["language"] = info.language
-    document["items"] = items
-    # compact: json's C encoder is not used with indent, and a feed reader needs no spaces
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    return _json_fragment(document) + b"\n"
+
+
+def _json_fragment(value: dict[str, Any]) -> bytes:
+    # compact: json's C encoder is not used with indent, and a feed reader needs no
+    # spaces; one item a line (JSON strings escape newlines), so items can be found again
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _json_item(entry: Entry, info: FeedInfo) -> dict[str, Any]:
