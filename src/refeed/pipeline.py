@@ -20,7 +20,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 
@@ -54,8 +54,6 @@ from refeed.render import (
     SourceInfo,
     assemble,
     entry_fragments,
-    feed_updated,
-    render_feeds,
     render_index,
     render_opml,
     split_document,
@@ -254,6 +252,9 @@ async def _process(
     return replace(processed, body_digest=digest)  # its error too: bytes fail alike
 
 
+Fragments = dict[tuple[Output, str], dict[int, bytes]]  # (output, format) → id → bytes
+
+
 def publish_all(settings: Settings, store: Store) -> PublishReport:
     """store | select | render | publish. Nothing at all happens when neither the
     timeline nor the settings changed since the last publish. Otherwise each output's
@@ -262,43 +263,65 @@ def publish_all(settings: Settings, store: Store) -> PublishReport:
     listing or listed entries changed are rendered again, and files are written where
     their bytes changed."""
     retag_timeline(settings, store)
-    folder = settings.output_dir
-    manifest = read_manifest(folder)
+    manifest = read_manifest(settings.output_dir)
     with store.snapshot():  # the change log and the entries read at one moment
-        stamp = _publish_stamp(settings, store.timeline_version())
-        if manifest.stamp == stamp and all((folder / path).is_file() for path in manifest.paths):
-            return PublishReport((), len(manifest.paths), ())  # nothing changed since
-        changes = store.changes_since(ChangesMark(manifest.timeline, manifest.position))
-        mark = changes.mark if changes is not None else store.changes_mark()
-        spellings = _tag_spellings(store, manifest, changes)
-        outputs = define_outputs(settings, usage_of(spellings), manifest.tags)
-        sources = _source_infos(settings)
-        site_key = _site_fingerprint(settings, sources)
-        fingerprints = {output.path: _output_fingerprint(site_key, output) for output in outputs}
-        last = {output: manifest.listings[output.path] for output in outputs
-                if changes is not None and output.path in manifest.listings
-                and manifest.fingerprints.get(output.path) == fingerprints[output.path]}
-        listings, entries = _list_outputs(store, outputs, last, changes)
-        stale = {output: listings[output] for output in outputs
-                 if not _unchanged(settings, output, listings[output], last, changes)}
-        reused = _rendered_before(settings, stale, last, changes)
-        wanted = {item.id for output, listing in stale.items() for item in listing
-                  if any(item.id not in reused.get((output, fmt), {})
-                         for fmt in settings.publish.formats)}
-        entries |= store.originals(wanted - entries.keys())
-    kept = [f"{output.path}.{fmt}" for output in outputs if output not in stale
-            for fmt in settings.publish.formats]
-    directory = [_listing(output, listings[output]) for output in outputs]
-    files = _render_listings(settings, sources, stale, entries, reused)
-    files |= render_directory(settings, directory)
+        plan = _plan_publish(settings, store, manifest)
+    if plan is None:
+        return PublishReport((), len(manifest.paths), ())  # nothing changed since
+    files = _render_listings(settings, plan.sources, plan.stale, plan.entries, plan.reused)
+    files |= render_directory(settings, plan.directory)
+    report = write_outputs(settings.output_dir, files, plan.kept, plan.record)
+    store.forget_changes(plan.mark)
+    return report
+
+
+@dataclass(frozen=True)
+class _PublishPlan:
+    """What a publish renders and writes, read from the timeline at one moment."""
+
+    mark: ChangesMark  # how far into the change log it was read
+    record: Manifest  # the manifest to write (its files are filled in by write_outputs)
+    sources: Mapping[str, SourceInfo]
+    stale: Mapping[Output, Sequence[Listed]]  # the outputs to render, with their listings
+    entries: Mapping[int, Entry]  # every listed entry they need rendered
+    reused: Fragments  # the entries they take from their last files
+    kept: Sequence[str]  # the files that stay as they are
+    directory: Sequence[Listing]  # every output, for the index and the OPML file
+
+
+def _plan_publish(settings: Settings, store: Store, manifest: Manifest) -> _PublishPlan | None:
+    """What a publish does after ``manifest``'s (``None``: nothing changed since)."""
+    folder = settings.output_dir
+    stamp = _publish_stamp(settings, store.timeline_version())
+    if manifest.stamp == stamp and all((folder / path).is_file() for path in manifest.paths):
+        return None
+    changes = store.changes_since(ChangesMark(manifest.timeline, manifest.position))
+    mark = changes.mark if changes is not None else store.changes_mark()
+    spellings = _tag_spellings(store, manifest, changes)
+    outputs = define_outputs(settings, usage_of(spellings), manifest.tags)
+    sources = _source_infos(settings)
+    site_key = _site_fingerprint(settings, sources)
+    fingerprints = {output.path: _output_fingerprint(site_key, output) for output in outputs}
+    last = {output: manifest.listings[output.path] for output in outputs
+            if changes is not None and output.path in manifest.listings
+            and manifest.fingerprints.get(output.path) == fingerprints[output.path]}
+    listings, entries = _list_outputs(store, outputs, last, changes)
+    stale = {output: listings[output] for output in outputs
+             if not _unchanged(settings, output, listings[output], last, changes)}
+    reused = _rendered_before(settings, stale, last, changes)
+    wanted = {item.id for output, listing in stale.items() for item in listing
+              if any(item.id not in reused.get((output, fmt), {})
+                     for fmt in settings.publish.formats)}
+    entries |= store.originals(wanted - entries.keys())
     record = Manifest(
         fingerprints=fingerprints, stamp=stamp, tags=tag_registry(outputs, manifest.tags),
         listings={output.path: tuple(item.id for item in listings[output]) for output in outputs},
         timeline=mark.timeline, position=mark.position, spellings=spellings,
     )
-    report = write_outputs(folder, files, kept, record)
-    store.forget_changes(mark)
-    return report
+    kept = [f"{output.path}.{fmt}" for output in outputs if output not in stale
+            for fmt in settings.publish.formats]
+    directory = [_listing(output, listings[output]) for output in outputs]
+    return _PublishPlan(mark, record, sources, stale, entries, reused, kept, directory)
 
 
 def _tag_spellings(
@@ -368,9 +391,6 @@ def _unchanged(
                     for fmt in settings.publish.formats))
 
 
-Fragments = dict[tuple[Output, str], dict[int, bytes]]  # (output, format) → id → bytes
-
-
 def _rendered_before(
     settings: Settings, stale: Mapping[Output, Sequence[Listed]],
     last: Mapping[Output, Sequence[int]], changes: TimelineChanges | None,
@@ -395,7 +415,7 @@ def _rendered_before(
                 entry_id: fragment
                 for entry_id, fragment in zip(last[output], fragments, strict=True)
                 if entry_id in wanted
-                and uid(*wanted[entry_id].place[1:]).encode() in fragment
+                and uid(wanted[entry_id].source_id, wanted[entry_id].key).encode() in fragment
             }
     return reused
 
@@ -459,9 +479,17 @@ def build_site(
     configured format, plus ``index.html`` and ``outputs.opml``. ``registry`` holds the
     tag slugs published before (see :func:`refeed.select.tag_registry`)."""
     site = select_site(settings, timeline, registry)
-    files = render_outputs(settings, _source_infos(settings), site)
-    directory = [Listing(output, len(entries), feed_updated(entries) if entries else None)
-                 for output, entries in site]
+    numbers: dict[tuple[str, str], int] = {}  # each distinct entry gets an id
+    entries: dict[int, Entry] = {}
+    listings: dict[Output, list[Listed]] = {}
+    for output, selected in site:
+        listings[output] = []
+        for entry in selected:
+            entry_id = numbers.setdefault((entry.source_id, entry.key), len(numbers))
+            entries[entry_id] = entry
+            listings[output].append(_listed(entry_id, entry))
+    files = _render_listings(settings, _source_infos(settings), listings, entries, {})
+    directory = [_listing(output, listing) for output, listing in listings.items()]
     return files | render_directory(settings, directory)
 
 
@@ -474,21 +502,6 @@ def select_site(
     """Every output with the entries it lists."""
     outputs = define_outputs(settings, timeline.tag_usage(), registry)
     return [(output, first_entries(output, timeline.candidates(output))) for output in outputs]
-
-
-def render_outputs(
-    settings: Settings, sources: Mapping[str, SourceInfo], selection: Selection
-) -> dict[str, bytes]:
-    """The outputs of ``selection`` in every configured format (each entry rendered once
-    per format, however many outputs list it)."""
-    site, hub = settings.site, settings.publish.websub_hub
-    feeds = [(FeedInfo(output, site.base_url, site.title, sources, hub), entries)
-             for output, entries in selection]
-    return {
-        f"{output.path}.{fmt}": document
-        for fmt in settings.publish.formats
-        for (output, _), document in zip(selection, render_feeds(fmt, feeds), strict=True)
-    }
 
 
 def render_directory(settings: Settings, listings: Sequence[Listing]) -> dict[str, bytes]:

@@ -234,6 +234,16 @@ class Listed:
     place: Place
     updated: datetime
 
+    @property
+    def source_id(self) -> str:
+        """The entry's source."""
+        return self.place[1]
+
+    @property
+    def key(self) -> str:
+        """The entry's key in its source."""
+        return self.place[2]
+
 
 def matching(outputs: Iterable[Output], entries: Mapping[int, Entry]) -> dict[Output, list[int]]:
     """For each of ``outputs``, the ids of the ``entries`` (id → entry) it lists if they
