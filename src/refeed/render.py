@@ -145,14 +145,20 @@ def entry_fragments(fmt: str, info: FeedInfo, entries: Mapping[Key, Entry]) -> d
 
 
 def _entry_elements(fmt: str, info: FeedInfo, entries: Sequence[Entry]) -> etree._Element:
-    """A document of ``entries`` (``<entry>``, Atom, with the fixes feedgen needs, or
-    ``<item>``, RSS), rendered by feedgen and read back."""
-    generator = _feed_header(info, fmt, EPOCH)
+    """A document of ``entries``: each ``<entry>`` (Atom, with the fixes feedgen needs)
+    or ``<item>`` (RSS) built by feedgen, without rendering a feed and parsing it back."""
+    if fmt == "rss":  # under the channel feedgen writes, for its namespace prefixes
+        root = etree.fromstring(bytes(_feed_header(info, fmt, EPOCH).rss_str()), _SAFE_XML)
+        parent = root.find("channel")
+        assert parent is not None
+    else:  # feedgen's Atom elements have no namespace: its feed declares it as text
+        root = parent = etree.Element("feed")
     for entry in entries:
-        _add_entry(generator.add_entry(order="append"), entry, info)
-    if fmt == "rss":
-        return etree.fromstring(bytes(generator.rss_str()), _SAFE_XML)
-    return _fixed_atom(bytes(generator.atom_str()), entries, info)
+        item = FeedEntry()
+        _add_entry(item, entry, info)
+        parent.append(item.rss_entry() if fmt == "rss"
+                      else _fixed_atom_entry(item.atom_entry(), entry, info))
+    return root
 
 
 def assemble(fmt: str, info: FeedInfo, updated: datetime, fragments: Sequence[bytes]) -> bytes:
@@ -291,21 +297,18 @@ def entry_title(entry: Entry) -> str:
     return (text[:80] + "…" if len(text) > 80 else text) or "(untitled)"
 
 
-def _fixed_atom(document: bytes, entries: Sequence[Entry], info: FeedInfo) -> etree._Element:
-    """``document`` read back, each Atom entry's links rebuilt (feedgen drops their
-    rel/type/length), with the entry's ``xml:lang`` and ``rel="related"`` links to where
-    else the story appeared."""
-    root = etree.fromstring(document, _SAFE_XML)
-    for element, entry in zip(root.iterfind(f"{ATOM}entry"), entries, strict=True):
-        for link in element.findall(f"{ATOM}link"):
-            element.remove(link)
-        position = list(element).index(element.find(f"{ATOM}updated")) + 1
-        for offset, attributes in enumerate(_atom_links(entry, info)):
-            link = etree.Element(f"{ATOM}link", attributes)
-            element.insert(position + offset, link)
-        if entry.language:
-            element.set(XML_LANG, entry.language)
-    return root
+def _fixed_atom_entry(element: etree._Element, entry: Entry, info: FeedInfo) -> etree._Element:
+    """feedgen's Atom ``element`` of ``entry`` with its links rebuilt (feedgen drops their
+    rel/type/length), the entry's ``xml:lang`` and ``rel="related"`` links to where else
+    the story appeared."""
+    for link in element.findall("link"):
+        element.remove(link)
+    position = list(element).index(element.find("updated")) + 1
+    for offset, attributes in enumerate(_atom_links(entry, info)):
+        element.insert(position + offset, etree.Element("link", attributes))
+    if entry.language:
+        element.set(XML_LANG, entry.language)
+    return element
 
 
 def _atom_links(entry: Entry, info: FeedInfo) -> list[dict[str, str]]:
