@@ -294,3 +294,24 @@ def test_a_publish_that_fails_midway_leaves_no_listing_for_the_files_it_was_repl
         assert published == expected
     finally:
         store.close()
+
+
+def test_a_snapshot_reads_the_change_log_and_the_entries_at_one_moment(tmp_path: Path) -> None:
+    """A poll committing while a publish reads must not show up in one of its reads and
+    not in another (the next publish would count its tags twice)."""
+    settings = settings_for(tmp_path, TAGS)
+    store, poller = Store.open(settings.database), Store.open(settings.database)
+    try:
+        store.sync_sources(settings.sources)
+        room = Newsroom(poller, settings, 2)
+        room.poll("kyiv-en", [room.entry("kyiv-en", "en", 0)])
+        with store.snapshot():
+            mark = store.changes_mark()
+            room.poll("kyiv-en", [room.entry("kyiv-en", "en", 1)])  # another connection
+            assert store.changes_mark() == mark
+            assert len(store.timeline()) == 1
+        assert store.changes_mark().position > mark.position
+        assert len(store.timeline()) == 2
+    finally:
+        store.close()
+        poller.close()
