@@ -6,9 +6,10 @@
 :func:`poll_all` runs :func:`poll_source` for every chosen source concurrently. Fetching
 runs on the event loop; parsing and normalizing are CPU-bound, so they run in a process
 pool (one worker per core) while other sources are still downloading; storing runs back
-on the loop, one transaction per source. :func:`publish_all` renders every output from
-the timeline and writes the files whose bytes changed. Nothing here decides anything: it
-only passes values from one stage to the next.
+on the loop, one transaction per source. :func:`publish_all` merges what changed in the
+timeline since the last publish into each output's listing, renders the outputs whose
+listing or entries changed and writes the files whose bytes changed. Nothing here
+decides anything: it only passes values from one stage to the next.
 """
 
 from __future__ import annotations

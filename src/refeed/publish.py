@@ -5,7 +5,8 @@ into place with ``os.replace``, so a reader (or the server) sees the old bytes o
 ones, never half a file, even after a crash or a full disk. Files whose bytes did not
 change are left alone (their mtime, and so their Last-Modified, stays put). A manifest
 remembers what refeed wrote, so outputs that no longer exist in the config are removed —
-and nothing else in the folder is ever touched.
+and nothing else in the folder is ever touched — and what each output lists, so the
+next publish can start from there.
 """
 
 from __future__ import annotations

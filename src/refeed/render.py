@@ -4,7 +4,10 @@ The same entries always give the same bytes (feed ``updated`` is the newest entr
 "now"), so an unchanged output keeps its ETag. Entry ids are stable forever, derived from
 the source id and the entry's original key. Two feedgen shortcomings are worked around
 on the Atom tree: entry ``<link>`` loses ``rel``/``type``/``length`` (feedgen's entry code
-shadows a variable) and there is no per-entry ``xml:lang``.
+shadows a variable) and there is no per-entry ``xml:lang``. A document is its header
+(feedgen) followed by its entries' bytes, each rendered once however many outputs list
+it (:func:`entry_fragments`, :func:`assemble`); :func:`split_document` finds them again
+in a document, so a publish can reuse the entries that did not change.
 """
 
 from __future__ import annotations
