@@ -315,3 +315,22 @@ def test_a_snapshot_reads_the_change_log_and_the_entries_at_one_moment(tmp_path:
     finally:
         store.close()
         poller.close()
+
+
+def test_retention_bounds_a_change_log_that_no_publish_reads(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, TAGS)
+    store = Store.open(settings.database)
+    try:
+        store.sync_sources(settings.sources)
+        room = Newsroom(store, settings, 3)
+        start = store.changes_mark()
+        room.poll("kyiv-en", [room.entry("kyiv-en", "en", n) for n in range(5)])
+        store.max_change_rows = 3
+        store.prune(room.now, timedelta(days=3650))  # removes nothing but the log's oldest
+        assert store.db.execute("SELECT count(*) FROM timeline_changes").fetchone() == (3,)
+        assert store.changes_since(start) is None  # a publish from there selects anew
+        publish_all(settings, store)
+        published, expected = published_and_expected(settings, store)
+        assert published == expected
+    finally:
+        store.close()

@@ -65,6 +65,7 @@ SPARSE_TAG_ROWS = 2000
 MAX_CANDIDATES = 64  # stored entries compared with one incoming entry, at most
 READ_CHUNK = 64  # full timeline rows read at once when their order is known first
 ID_CHUNK = 500  # ids looked up by one query (SQLite allows 32,766 parameters)
+MAX_CHANGE_ROWS = 1_000_000  # the change log's rows kept unpublished (~40 MB), at most
 WAL_CHECKPOINT_PAGES = 10_000
 _ENTRY_COLUMNS = (
     "source_id", "key", "guid", "link", "canonical_url", "title", "summary", "content",
@@ -137,6 +138,7 @@ class Store:
         self._batch_until: float | None = None  # inside batch(): when to commit next
         self._batch_seconds = 0.0
         self.sparse_tag_rows = SPARSE_TAG_ROWS
+        self.max_change_rows = MAX_CHANGE_ROWS
 
     @contextmanager
     def batch(self, seconds: float = 1.0) -> Iterator[None]:
@@ -407,7 +409,18 @@ class Store:
             originals = self.db.execute(
                 "DELETE FROM entries WHERE id IN (SELECT id FROM doomed)").rowcount
             self.db.execute("DROP TABLE doomed")
+        self._bound_change_log()
         return copies + originals
+
+    def _bound_change_log(self) -> None:
+        """Forget the oldest of the change log beyond :attr:`max_change_rows` rows: an
+        output folder that is never published (or whose publishes keep failing) must not
+        make it grow forever. The next publish then selects every output again."""
+        beyond = self.db.execute(
+            "SELECT seq FROM timeline_changes ORDER BY seq DESC LIMIT 1 OFFSET ?",
+            [self.max_change_rows]).fetchone()
+        if beyond is not None:
+            self.forget_changes(ChangesMark(position=beyond[0]))
 
     def _stored(self, entry: Entry) -> StoredEntry | None:
         rows = self._stored_entries("source_id = ? AND key = ?", [entry.source_id, entry.key])
