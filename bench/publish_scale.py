@@ -553,7 +553,12 @@ def restore_change_log(path: Path) -> None:
         db.execute("INSERT OR IGNORE INTO timeline_changes SELECT * FROM bench_change_log")
         db.execute("UPDATE meta SET value = (SELECT value FROM meta WHERE key = "
                    "'bench_forgotten') WHERE key = 'changes_forgotten'")
-        db.execute("DROP TABLE bench_change_log")
+
+
+def drop_change_log(path: Path) -> None:
+    """Remove what :func:`keep_change_log` saved."""
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE IF EXISTS bench_change_log")
         db.execute("DELETE FROM meta WHERE key = 'bench_forgotten'")
 
 
@@ -912,6 +917,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="seconds after which a publish is stopped (3600)")
     parser.add_argument("--no-profile", action="store_true",
                         help="skip the profiled runs of (b) and (c)")
+    parser.add_argument("--repeat", type=int, default=0,
+                        help="run (c) N more times, each from the same state (0)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the work folder (config, published feeds)")
     parser.add_argument("--keep-churn", action="store_true",
@@ -1030,7 +1037,8 @@ def step_unchanged(session: Session) -> None:
 
 
 def step_churn(session: Session, maker: Maker) -> None:
-    """The churn through record_poll, (c), and (c) profiled from the same state."""
+    """The churn through record_poll, (c), then (c) again (``--repeat``) and profiled,
+    each from the same state."""
     from perf import Result, heading, print_block  # noqa: PLC0415
 
     args, output_dir = session.args, session.settings.output_dir
@@ -1051,16 +1059,32 @@ def step_churn(session: Session, maker: Maker) -> None:
         info_path(session.db).unlink(missing_ok=True)
         print("  the churn changed stored entries in place: the database will be rebuilt")
     print(f"  outputs now {sum(count_outputs(session.settings, tag_usage(session.db)).values())}")
-    if not args.no_profile:
+    again = args.repeat or not args.no_profile
+    if again:
         keep_change_log(session.db)
     session.publish("incremental", "(c) publish after churn",
                     "(c) incremental publish after the churn")
+    if args.repeat:
+        walls = []
+        for _ in range(args.repeat):
+            put_back(session, snapshot)
+            answer = run_publish(session.config, args.timeout)
+            walls.append(f"{answer.wall:.2f}" if isinstance(answer, Published) else answer)
+        print(f"  (c) again from the same state: {', '.join(walls)} s")
     if not args.no_profile:
         heading("(c) profiled (cProfile, separate run from the same state; inflated)")
-        shutil.rmtree(output_dir)
-        shutil.copytree(snapshot, output_dir)
-        restore_change_log(session.db)
+        put_back(session, snapshot)
         _print_profile(run_publish(session.config, args.timeout, profile=True))
+    if again:
+        drop_change_log(session.db)
+
+
+def put_back(session: Session, snapshot: Path) -> None:
+    """The output folder and the change log as they were before (c)."""
+    output_dir = session.settings.output_dir
+    shutil.rmtree(output_dir)
+    shutil.copytree(snapshot, output_dir)
+    restore_change_log(session.db)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
