@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import random
 import re
 from datetime import timedelta
 from typing import Any
@@ -14,10 +15,12 @@ from hypothesis import strategies as st
 from refeed.config import Settings
 from refeed.model import Entry
 from refeed.select import (
+    Listed,
     Output,
     define_outputs,
     matches,
     published_tags,
+    relisted,
     select_entries,
     tag_registry,
     tag_slug,
@@ -356,3 +359,54 @@ def test_slugs_are_always_lowercase_ascii(tag: str) -> None:
 @settings(max_examples=60, deadline=None)
 def test_arbitrary_feed_tags_give_unique_safe_paths(tags: list[str]) -> None:
     assert_safe_paths(outputs_for_tags(tags))
+
+
+# --- relisted: a listing merged with what changed equals the one selected anew ---------
+
+Timeline = dict[int, tuple[int, bool]]  # id → (place, whether the output matches it)
+
+
+def listed_of(timeline: Timeline, entry_id: int) -> Listed:
+    """The :class:`Listed` of ``entry_id`` in ``timeline``: its place, a fixed date."""
+    return Listed(entry_id, (float(timeline[entry_id][0]), "s", str(entry_id)), NOON)
+
+
+def first_matching(timeline: Timeline, limit: int) -> list[int]:
+    """The listing selected anew: the first ``limit`` matching ids in timeline order."""
+    ordered = sorted((listed_of(timeline, entry_id).place, entry_id)
+                     for entry_id, (_, match) in timeline.items() if match)
+    return [entry_id for _, entry_id in ordered[:limit]]
+
+
+def random_changes(rng: random.Random) -> tuple[Timeline, dict[int, tuple[int, bool] | None]]:
+    """A timeline of up to 40 entries, and up to 12 changes: new entries, entries moved
+    or matched differently, entries removed (``None``)."""
+    def entry() -> tuple[int, bool]:
+        return rng.randint(0, 10_000), rng.random() < 0.5
+
+    before = {rng.randint(0, 60): entry() for _ in range(rng.randint(0, 40))}
+    edits = {rng.randint(0, 80): None if rng.random() < 0.3 else entry()
+             for _ in range(rng.randint(0, 12))}
+    return before, edits
+
+
+def test_a_merged_listing_is_the_one_selected_anew_or_none() -> None:
+    rng = random.Random(7)
+    merged_count = 0
+    for _ in range(5000):
+        before, edits = random_changes(rng)
+        limit = rng.randint(1, 8)
+        after = {entry_id: value for entry_id, value in (before | edits).items()
+                 if value is not None}
+        output = Output("feed", "Feed", "named", limit=limit)
+        previous = first_matching(before, limit)
+        places = {entry_id: listed_of(after, entry_id) for entry_id in after}
+        joining = [places[entry_id] for entry_id in edits
+                   if entry_id in after and after[entry_id][1]]
+        merged = relisted(output, previous, set(edits), places, joining)
+        if merged is not None:
+            merged_count += 1
+            assert [item.id for item in merged] == first_matching(after, limit)
+        elif not edits:
+            pytest.fail("nothing changed, yet the listing was not known")
+    assert merged_count > 4000  # most changes are merged, not selected again

@@ -297,13 +297,15 @@ def relisted(
     full = len(previous) >= output.limit
     if full and previous[-1] in changed:
         return None  # its place before the change is not known
-    kept = [places.get(entry_id) for entry_id in previous if entry_id not in changed]
-    if None in kept:
-        return None  # gone without a change recorded: trust nothing
+    kept = []
+    for entry_id in previous:
+        if entry_id not in changed:
+            if entry_id not in places:
+                return None  # gone without a change recorded: trust nothing
+            kept.append(places[entry_id])
     mark = places[previous[-1]].place if full else None
     above = [item for item in joining if mark is None or item.place < mark]
-    merged = sorted([item for item in kept if item is not None] + above,
-                    key=lambda item: item.place)
+    merged = sorted(kept + above, key=lambda item: item.place)
     if full and len(merged) < output.limit:
         return None
     return merged[:output.limit]
