@@ -12,6 +12,7 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from html import escape as escape_html
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,12 +30,16 @@ from refeed.render import (
     FeedInfo,
     Listing,
     SourceInfo,
+    assemble,
+    entry_fragments,
     entry_uid,
+    feed_updated,
     feed_url,
     render_feed,
     render_feeds,
     render_index,
     render_opml,
+    split_document,
 )
 from refeed.select import Output, define_outputs
 from tests.test_dedup import NOON, make_entry
@@ -559,3 +564,28 @@ def test_outputs_rendered_together_are_the_ones_rendered_alone(fmt: str, hub: st
     together = render_feeds(fmt, feeds)
     assert together == [render_feed(fmt, info, entries) for info, entries in feeds]
     assert len(set(together)) == len(feeds)
+
+
+TRICKY = [  # text that looks like the markers a document is split at
+    "</entry>\n  <entry> </item>\n    <item> ]}\n{",
+    "line one\nline two\n]}\n",
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_a_document_splits_back_into_the_entries_it_was_assembled_from(
+    fmt: str, count: int
+) -> None:
+    entries = {number: make_entry(key=f"k{number}", title=TRICKY[number % 2],
+                                  summary=f"<p>{escape_html(TRICKY[number % 2])}</p>",
+                                  content=f"<pre>{escape_html(TRICKY[0])}</pre>")
+               for number in range(count)}
+    fragments = entry_fragments(fmt, feed_info(), entries)
+    updated = feed_updated(list(entries.values()))
+    document = assemble(fmt, feed_info(), updated, list(fragments.values()))
+    assert split_document(fmt, document) == list(fragments.values())
+    assert document == render_feed(fmt, feed_info(), list(entries.values()))
+    if count:
+        assert split_document(fmt, document[:-30]) is None  # cut short
+        assert split_document(fmt, document.replace(b"\n", b"\r\n")) is None

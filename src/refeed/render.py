@@ -188,8 +188,10 @@ def split_document(fmt: str, document: bytes) -> list[bytes] | None:
     ``document`` is not one."""
     if fmt == "json":
         lines = document.split(b"\n")
+        if lines[1:] == [b""] and lines[0].endswith(b'"items":[]}'):
+            return []
         if len(lines) < 4 or not lines[0].endswith(b"[") or lines[-2:] != [b"]}", b""]:
-            return None if len(lines) != 2 else []
+            return None
         items = lines[1:-2]
         if not all(item.endswith(b",") for item in items[:-1]):
             return None
