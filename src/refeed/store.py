@@ -658,28 +658,27 @@ class Store:
 
     def places(self, ids: Collection[int]) -> dict[int, Listed]:
         """The originals among ``ids`` as listings remember them (place, date)."""
-        found: dict[int, Listed] = {}
-        ordered = sorted(ids)
-        for start in range(0, len(ordered), ID_CHUNK):
-            chunk = ordered[start:start + ID_CHUNK]
-            sql = ("SELECT id, published, source_id, key, updated FROM entries "
-                   f"WHERE id IN ({', '.join('?' for _ in chunk)}) AND duplicate_of IS NULL")
-            for entry_id, published, source_id, key, updated in self.db.conn.execute(sql, chunk):
-                found[entry_id] = Listed(
-                    entry_id, (-from_iso(published).timestamp(), source_id, key),
-                    from_iso(updated))
-        return found
+        rows = self._originals_rows("SELECT id, published, source_id, key, updated", ids)
+        return {
+            row["id"]: Listed(row["id"], (-from_iso(row["published"]).timestamp(),
+                                          row["source_id"], row["key"]), from_iso(row["updated"]))
+            for row in rows
+        }
 
     def originals(self, ids: Collection[int]) -> dict[int, Entry]:
         """The originals among ``ids``, as outputs list them (see :meth:`timeline`)."""
-        found: dict[int, Entry] = {}
+        return {row["id"]: _row_entry(row)
+                for row in self._originals_rows(_TIMELINE_COLUMNS, ids)}
+
+    def _originals_rows(self, select: str, ids: Collection[int]) -> Iterator[dict[str, Any]]:
+        """``select`` (its column list) of the originals among ``ids``, read a chunk of
+        ids at a time."""
         ordered = sorted(ids)
         for start in range(0, len(ordered), ID_CHUNK):
             chunk = ordered[start:start + ID_CHUNK]
-            sql = (f"{_TIMELINE_COLUMNS} FROM entries "
-                   f"WHERE id IN ({', '.join('?' for _ in chunk)}) AND duplicate_of IS NULL")
-            found |= {row["id"]: _row_entry(row) for row in self.db.query(sql, chunk)}
-        return found
+            marks = ", ".join("?" for _ in chunk)
+            yield from self.db.query(
+                f"{select} FROM entries WHERE id IN ({marks}) AND duplicate_of IS NULL", chunk)
 
     def tag_counts(self) -> list[dict[str, Any]]:
         """``{tag, language, entries}`` for every tag and language of the timeline."""
