@@ -343,6 +343,19 @@ def m015_bands_without_rowid(db: sqlite_utils.Database) -> None:
     db.executescript(SCHEMA_V15)
 
 
+def _tag_use_change(row: str, *, joining: bool) -> str:
+    """The statement that logs the tag use of entry_tags' ``row`` (``new`` or ``old``)
+    with its spelling before the row joined it (the smallest of its other rows) or left
+    it (the smallest of its rows and the one that left)."""
+    original = f"coalesce({row}.original, {row}.entry_id)"
+    others = ("SELECT min(tag) FROM entry_tags INDEXED BY entry_tags_usage "
+              f"WHERE folded = {row}.folded AND original = {original}")
+    before = (f"({others} AND entry_id != {row}.entry_id)" if joining
+              else f"min({row}.tag, coalesce(({others}), {row}.tag))")
+    return ("INSERT INTO timeline_changes (entry_id, folded, spelling) "
+            f"SELECT {original}, {row}.folded, {before};")
+
+
 SCHEMA_V16 = f"""
 -- What changed in the timeline, for the next publish: the originals whose listing or
 -- rendering may differ (entry_id), and, for tag rows, the tag use (folded, original)
@@ -376,33 +389,16 @@ CREATE TRIGGER changes_entry_changed AFTER UPDATE OF {_RENDERED_COLUMNS} ON entr
   INSERT INTO timeline_changes (entry_id) SELECT new.duplicate_of
     WHERE new.duplicate_of IS NOT NULL AND new.duplicate_of IS NOT old.duplicate_of;
 END;
--- the spelling before: the smallest of the use's other rows (an added row), or of its
--- rows with the removed one
+-- a tag use (tag, original) gaining or losing a row logs its spelling before the change
 CREATE TRIGGER changes_tag_added AFTER INSERT ON entry_tags BEGIN
-  INSERT INTO timeline_changes (entry_id, folded, spelling)
-    SELECT coalesce(new.original, new.entry_id), new.folded, (
-      SELECT min(tag) FROM entry_tags INDEXED BY entry_tags_usage
-      WHERE folded = new.folded AND original = coalesce(new.original, new.entry_id)
-        AND entry_id != new.entry_id);
+  {_tag_use_change("new", joining=True)}
 END;
 CREATE TRIGGER changes_tag_removed AFTER DELETE ON entry_tags BEGIN
-  INSERT INTO timeline_changes (entry_id, folded, spelling)
-    SELECT coalesce(old.original, old.entry_id), old.folded, min(old.tag, coalesce((
-      SELECT min(tag) FROM entry_tags INDEXED BY entry_tags_usage
-      WHERE folded = old.folded AND original = coalesce(old.original, old.entry_id)),
-      old.tag));
+  {_tag_use_change("old", joining=False)}
 END;
 CREATE TRIGGER changes_tag_moved AFTER UPDATE OF original ON entry_tags BEGIN
-  INSERT INTO timeline_changes (entry_id, folded, spelling)
-    SELECT coalesce(old.original, old.entry_id), old.folded, min(old.tag, coalesce((
-      SELECT min(tag) FROM entry_tags INDEXED BY entry_tags_usage
-      WHERE folded = old.folded AND original = coalesce(old.original, old.entry_id)),
-      old.tag));
-  INSERT INTO timeline_changes (entry_id, folded, spelling)
-    SELECT coalesce(new.original, new.entry_id), new.folded, (
-      SELECT min(tag) FROM entry_tags INDEXED BY entry_tags_usage
-      WHERE folded = new.folded AND original = coalesce(new.original, new.entry_id)
-        AND entry_id != new.entry_id);
+  {_tag_use_change("old", joining=False)}
+  {_tag_use_change("new", joining=True)}
 END;
 """
 
