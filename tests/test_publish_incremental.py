@@ -126,14 +126,14 @@ def test_changed_settings_render_everything_again(
     assert {"all.atom", "lang/uk.json", "tag/putin/ru.atom"} <= set(report.written)
 
 
-def test_the_timeline_version_counts_changes_to_what_is_rendered(site: Settings) -> None:
+def test_the_change_log_moves_with_changes_to_what_is_rendered(site: Settings) -> None:
     store = Store.open(site.database)
     try:
         def changed_by(sql: str) -> bool:
-            before = store.timeline_version()
+            before = store.changes_mark()
             with store.db.conn:
                 store.db.execute(sql)
-            return store.timeline_version() != before
+            return store.changes_mark() != before
 
         assert not changed_by("UPDATE entries SET last_seen = '2030-01-01T00:00:00Z'")
         assert not changed_by("UPDATE sources SET etag = 'x'")

@@ -293,11 +293,11 @@ class _PublishPlan:
 def _plan_publish(settings: Settings, store: Store, manifest: Manifest) -> _PublishPlan | None:
     """What a publish does after ``manifest``'s (``None``: nothing changed since)."""
     folder = settings.output_dir
-    stamp = _publish_stamp(settings, store.timeline_version())
+    mark = store.changes_mark()
+    stamp = _publish_stamp(settings, mark)
     if manifest.stamp == stamp and all((folder / path).is_file() for path in manifest.paths):
         return None
     changes = store.changes_since(ChangesMark(manifest.timeline, manifest.position))
-    mark = changes.mark if changes is not None else store.changes_mark()
     spellings = _tag_spellings(store, manifest, changes)
     outputs = define_outputs(settings, usage_of(spellings), manifest.tags)
     sources = _source_infos(settings)
@@ -529,9 +529,10 @@ def _site_fingerprint(settings: Settings, sources: Mapping[str, SourceInfo]) -> 
     return hashlib.blake2b(repr(facts).encode(), digest_size=32).digest()
 
 
-def _publish_stamp(settings: Settings, timeline_version: int) -> str:
-    """What a whole publish is made from: refeed, the settings, the timeline's version."""
-    facts = f"{__version__}\n{settings.model_dump_json()}\n{timeline_version}"
+def _publish_stamp(settings: Settings, mark: ChangesMark) -> str:
+    """What a whole publish is made from: refeed, the settings, the timeline and how far
+    into its change log."""
+    facts = f"{__version__}\n{settings.model_dump_json()}\n{mark.timeline}\n{mark.position}"
     return hashlib.blake2b(facts.encode(), digest_size=16).hexdigest()
 
 

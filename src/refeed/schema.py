@@ -409,6 +409,25 @@ def m016_timeline_changes(db: sqlite_utils.Database) -> None:
     db.executescript(SCHEMA_V16)
 
 
+SCHEMA_V17 = """
+-- The change log (m016) records every change to what outputs are rendered from, so the
+-- counter that m009's triggers bumped for each such row (one more UPDATE per stored
+-- entry and tag) is no longer needed: a publish's stamp is the log's position.
+DROP TRIGGER IF EXISTS entries_added;
+DROP TRIGGER IF EXISTS entries_removed;
+DROP TRIGGER IF EXISTS entries_changed;
+DROP TRIGGER IF EXISTS entry_tags_added;
+DROP TRIGGER IF EXISTS entry_tags_removed;
+DELETE FROM meta WHERE key = 'timeline_version';
+"""
+
+
+@migrations()
+def m017_no_timeline_version(db: sqlite_utils.Database) -> None:
+    """Drop the timeline version counter: the change log's position tells the same."""
+    db.executescript(SCHEMA_V17)
+
+
 def pack_signature(values: Sequence[int]) -> bytes | None:
     """A signature as a BLOB (``None`` when there is none)."""
     return array("I", values).tobytes() if values else None

@@ -589,11 +589,6 @@ class Store:
             self.db.table("meta").upsert({"key": "tag_rules", "value": fingerprint}, pk="key")
         return changed
 
-    def timeline_version(self) -> int:
-        """A number that changes whenever anything outputs are rendered from changes."""
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'timeline_version'").fetchone()
-        return int(row[0])
-
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """Read inside as one transaction: every read sees the timeline as it was at the
@@ -609,7 +604,8 @@ class Store:
                 self.db.conn.execute("COMMIT")
 
     def changes_mark(self) -> ChangesMark:
-        """Where the timeline's change log stands now."""
+        """Where the timeline's change log stands now: it moves whenever anything outputs
+        are rendered from changes."""
         rows = self.db.execute(
             "SELECT (SELECT value FROM meta WHERE key = 'timeline_id'), "
             "(SELECT seq FROM sqlite_sequence WHERE name = 'timeline_changes')"
