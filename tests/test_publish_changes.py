@@ -5,6 +5,7 @@ holds exactly what a publish from scratch of the same timeline holds."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -124,58 +125,69 @@ class Newsroom:
             self.store.prune(self.now, timedelta(hours=pick.randint(2, 12)))
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_a_publish_after_any_changes_equals_a_publish_from_scratch(
-    tmp_path: Path, seed: int
-) -> None:
+OpenRoom = Callable[[int], Newsroom]
+
+
+@pytest.fixture
+def open_room(tmp_path: Path) -> Iterator[OpenRoom]:
+    """Newsrooms (one per seed) over one new store: sources synced, and the tag rules
+    recorded while the timeline is empty, as ``poll_all`` does. Closed after the test."""
     settings = settings_for(tmp_path, TAGS)
     store = Store.open(settings.database)
     store.sync_sources(settings.sources)
-    retag_timeline(settings, store)  # as poll_all does on an empty timeline
-    room = Newsroom(store, settings, seed)
+    retag_timeline(settings, store)
+    yield lambda seed: Newsroom(store, settings, seed)
+    store.close()
+
+
+def published_and_expected(settings: Settings, store: Store) -> tuple[dict[str, bytes],
+                                                                      dict[str, bytes]]:
+    """Publish; return every file in the output folder (but the manifest) and what a
+    publish from scratch makes of the same timeline."""
+    registry = read_manifest(settings.output_dir).tags
+    publish_all(settings, store)
+    expected = build_site(settings, store, registry)
+    published = {path.relative_to(settings.output_dir).as_posix(): path.read_bytes()
+                 for path in settings.output_dir.rglob("*")
+                 if path.is_file() and path.name != MANIFEST}
+    return published, expected
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_publish_after_any_changes_equals_a_publish_from_scratch(
+    open_room: OpenRoom, seed: int
+) -> None:
+    room = open_room(seed)
     actions = ["new"] * 12 + ["copy"] * 8 + ["edit"] * 6 + ["bridge"] * 3 + ["prune"] * 2
     actions.append("retag")
     room.random.shuffle(actions)
     done = []
-    try:
-        for action in ["new", *actions]:
-            room.step(action)
-            done.append(action)
-            registry = read_manifest(settings.output_dir).tags
-            publish_all(room.settings, store)
-            expected = build_site(room.settings, store, registry)
-            published = {path.relative_to(settings.output_dir).as_posix(): path.read_bytes()
-                         for path in settings.output_dir.rglob("*")
-                         if path.is_file() and path.name != MANIFEST}
-            assert published.keys() == expected.keys(), done
-            # tag usage, counted again only where tags changed, equals a full count
-            assert read_manifest(settings.output_dir).spellings == (
-                store.tag_spelling_counts()), done
-            for path, data in expected.items():
-                assert published[path] == data, (path, done)
-    finally:
-        store.close()
+    for action in ["new", *actions]:
+        room.step(action)
+        done.append(action)
+        published, expected = published_and_expected(room.settings, room.store)
+        assert published.keys() == expected.keys(), done
+        # tag usage, counted again only where tags changed, equals a full count
+        assert read_manifest(room.settings.output_dir).spellings == (
+            room.store.tag_spelling_counts()), done
+        for path, data in expected.items():
+            assert published[path] == data, (path, done)
 
 
-def test_the_change_log_is_forgotten_once_published(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, TAGS)
-    store = Store.open(settings.database)
-    try:
-        store.sync_sources(settings.sources)
-        room = Newsroom(store, settings, 1)
-        room.poll("kyiv-en", [room.entry("kyiv-en", "en", n) for n in range(3)])
-        start = ChangesMark(store.changes_mark().timeline, 0)
-        changes = store.changes_since(start)
-        assert changes is not None
-        assert len(changes.entries) == 3
-        publish_all(settings, store)
-        assert store.db.execute("SELECT count(*) FROM timeline_changes").fetchone()[0] == 0
-        assert store.changes_since(start) is None  # what it held is no longer known
-        assert store.changes_since(ChangesMark("another timeline", 10**9)) is None
-        manifest = read_manifest(settings.output_dir)
-        assert (manifest.timeline, manifest.position) == (start.timeline, changes.mark.position)
-    finally:
-        store.close()
+def test_the_change_log_is_forgotten_once_published(open_room: OpenRoom) -> None:
+    room = open_room(1)
+    store = room.store
+    room.poll("kyiv-en", [room.entry("kyiv-en", "en", n) for n in range(3)])
+    start = ChangesMark(store.changes_mark().timeline, 0)
+    changes = store.changes_since(start)
+    assert changes is not None
+    assert len(changes.entries) == 3
+    publish_all(room.settings, store)
+    assert store.db.execute("SELECT count(*) FROM timeline_changes").fetchone()[0] == 0
+    assert store.changes_since(start) is None  # what it held is no longer known
+    assert store.changes_since(ChangesMark("another timeline", 10**9)) is None
+    manifest = read_manifest(room.settings.output_dir)
+    assert (manifest.timeline, manifest.position) == (start.timeline, changes.mark.position)
 
 
 # Each step changes tag rows as the store does: (sql, parameters). The timeline starts
@@ -200,110 +212,84 @@ TAG_STEPS = {
 
 @pytest.mark.parametrize("steps", TAG_STEPS.values(), ids=TAG_STEPS.keys())
 def test_tag_usage_recounted_from_the_change_log_equals_a_full_count(
-    tmp_path: Path, steps: list[tuple[str, tuple[object, ...]]]
+    open_room: OpenRoom, steps: list[tuple[str, tuple[object, ...]]]
 ) -> None:
-    settings = settings_for(tmp_path, TAGS)
-    store = Store.open(settings.database)
-    try:
-        store.sync_sources(settings.sources)
-        room = Newsroom(store, settings, 0)
-        stories = [("kyiv-en", ("economy",)), ("kyiv-uk", ("Economy", "Sport")),
-                   ("kyiv-ru", ("economy", "Kyiv"))]
-        for number, (source, tags) in enumerate(stories):
-            room.poll(source, [replace(room.entry(source, "en", number), tags=tags)])
-        copy = replace(room.entry("wire-en", "en", 9), tags=("Economy",),
-                       canonical_url=room.stories[0].canonical_url)
-        room.poll("wire-en", [copy])
-        assert store.db.execute("SELECT duplicate_of FROM entries WHERE id = 4").fetchone() == (1,)
-        before, mark = store.tag_spelling_counts(), store.changes_mark()
-        with store.db.conn:
-            for sql, parameters in steps:
-                store.db.execute(sql, parameters)
-        changes = store.changes_since(mark)
-        assert changes is not None
-        uses = changes.tag_uses
-        assert recount(before, uses, store.tag_spellings(uses.keys())) == (
-            store.tag_spelling_counts())
-    finally:
-        store.close()
-
-
-def published_and_expected(settings: Settings, store: Store) -> tuple[dict[str, bytes],
-                                                                      dict[str, bytes]]:
-    """Publish, and what a publish from scratch makes of the same timeline."""
-    registry = read_manifest(settings.output_dir).tags
-    publish_all(settings, store)
-    expected = build_site(settings, store, registry)
-    return {path: (settings.output_dir / path).read_bytes() for path in expected}, expected
+    room = open_room(0)
+    store = room.store
+    stories = [("kyiv-en", ("economy",)), ("kyiv-uk", ("Economy", "Sport")),
+               ("kyiv-ru", ("economy", "Kyiv"))]
+    for number, (source, tags) in enumerate(stories):
+        room.poll(source, [replace(room.entry(source, "en", number), tags=tags)])
+    copy = replace(room.entry("wire-en", "en", 9), tags=("Economy",),
+                   canonical_url=room.stories[0].canonical_url)
+    room.poll("wire-en", [copy])
+    assert store.db.execute("SELECT duplicate_of FROM entries WHERE id = 4").fetchone() == (1,)
+    before, mark = store.tag_spelling_counts(), store.changes_mark()
+    with store.db.conn:
+        for sql, parameters in steps:
+            store.db.execute(sql, parameters)
+    changes = store.changes_since(mark)
+    assert changes is not None
+    uses = changes.tag_uses
+    assert recount(before, uses, store.tag_spellings(uses.keys())) == (
+        store.tag_spelling_counts())
 
 
 def test_a_file_that_does_not_hold_what_its_listing_says_is_not_reused(
-    tmp_path: Path
+    open_room: OpenRoom
 ) -> None:
     """A file replaced behind refeed's back (or by a publish that crashed before its
     manifest) holds other entries than its listing: none of them is taken for another."""
-    settings = settings_for(tmp_path, TAGS)
-    store = Store.open(settings.database)
-    try:
-        store.sync_sources(settings.sources)
-        retag_timeline(settings, store)
-        room = Newsroom(store, settings, 5)
-        for source, language in SOURCES:
-            room.poll(source, [room.entry(source, language, n) for n in range(6)])
-        publish_all(settings, store)
-        out = settings.output_dir
-        listings = read_manifest(out).listings
-        assert len(listings["all"]) == len(listings["lang/en"]) == 4
-        assert listings["all"] != listings["lang/en"]
-        for fmt in ("atom", "rss", "json"):  # every format of all now lists lang/en's
-            (out / f"all.{fmt}").write_bytes((out / f"lang/en.{fmt}").read_bytes())
-        room.poll("kyiv-uk", [replace(room.entry("kyiv-uk", "uk", 99),
-                                      published=room.now + timedelta(days=1))])
-        published, expected = published_and_expected(settings, store)
-        assert published == expected
-    finally:
-        store.close()
+    room = open_room(5)
+    for source, language in SOURCES:
+        room.poll(source, [room.entry(source, language, n) for n in range(6)])
+    publish_all(room.settings, room.store)
+    out = room.settings.output_dir
+    listings = read_manifest(out).listings
+    assert len(listings["all"]) == len(listings["lang/en"]) == 4
+    assert listings["all"] != listings["lang/en"]
+    for fmt in ("atom", "rss", "json"):  # every format of all now lists lang/en's
+        (out / f"all.{fmt}").write_bytes((out / f"lang/en.{fmt}").read_bytes())
+    room.poll("kyiv-uk", [replace(room.entry("kyiv-uk", "uk", 99),
+                                  published=room.now + timedelta(days=1))])
+    published, expected = published_and_expected(room.settings, room.store)
+    assert published == expected
 
 
 def test_a_publish_that_fails_midway_leaves_no_listing_for_the_files_it_was_replacing(
-    tmp_path: Path
+    open_room: OpenRoom
 ) -> None:
-    settings = settings_for(tmp_path, TAGS)
-    store = Store.open(settings.database)
-    try:
-        store.sync_sources(settings.sources)
-        retag_timeline(settings, store)
-        room = Newsroom(store, settings, 6)
-        room.poll("kyiv-en", [room.entry("kyiv-en", "en", n) for n in range(6)])
-        publish_all(settings, store)
-        out = settings.output_dir
-        room.poll("kyiv-en", [replace(room.entry("kyiv-en", "en", 99),
-                                      published=room.now + timedelta(days=1))])
-        blocked = out / "lang" / "en.rss"
-        blocked.unlink()
-        blocked.mkdir()  # replacing it fails: the publish stops among its writes
-        with pytest.raises(PublishError):
-            publish_all(settings, store)
-        interim = read_manifest(out)
-        assert "lang/ru" in interim.listings  # not rewritten: its listing stands
-        assert "all" not in interim.listings
-        assert "lang/en" not in interim.listings
-        assert interim.stamp == ""
-        blocked.rmdir()
-        published, expected = published_and_expected(settings, store)
-        assert published == expected
-    finally:
-        store.close()
+    room = open_room(6)
+    room.poll("kyiv-en", [room.entry("kyiv-en", "en", n) for n in range(6)])
+    publish_all(room.settings, room.store)
+    out = room.settings.output_dir
+    room.poll("kyiv-en", [replace(room.entry("kyiv-en", "en", 99),
+                                  published=room.now + timedelta(days=1))])
+    blocked = out / "lang" / "en.rss"
+    blocked.unlink()
+    blocked.mkdir()  # replacing it fails: the publish stops among its writes
+    with pytest.raises(PublishError):
+        publish_all(room.settings, room.store)
+    interim = read_manifest(out)
+    assert "lang/ru" in interim.listings  # not rewritten: its listing stands
+    assert "all" not in interim.listings
+    assert "lang/en" not in interim.listings
+    assert interim.stamp == ""
+    blocked.rmdir()
+    published, expected = published_and_expected(room.settings, room.store)
+    assert published == expected
 
 
-def test_a_snapshot_reads_the_change_log_and_the_entries_at_one_moment(tmp_path: Path) -> None:
+def test_a_snapshot_reads_the_change_log_and_the_entries_at_one_moment(
+    open_room: OpenRoom
+) -> None:
     """A poll committing while a publish reads must not show up in one of its reads and
     not in another (the next publish would count its tags twice)."""
-    settings = settings_for(tmp_path, TAGS)
-    store, poller = Store.open(settings.database), Store.open(settings.database)
+    reader = open_room(2)
+    store = reader.store
+    poller = Store.open(reader.settings.database)  # another connection
     try:
-        store.sync_sources(settings.sources)
-        room = Newsroom(poller, settings, 2)
+        room = Newsroom(poller, reader.settings, 2)
         room.poll("kyiv-en", [room.entry("kyiv-en", "en", 0)])
         with store.snapshot():
             mark = store.changes_mark()
@@ -313,24 +299,17 @@ def test_a_snapshot_reads_the_change_log_and_the_entries_at_one_moment(tmp_path:
         assert store.changes_mark().position > mark.position
         assert len(store.timeline()) == 2
     finally:
-        store.close()
         poller.close()
 
 
-def test_retention_bounds_a_change_log_that_no_publish_reads(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, TAGS)
-    store = Store.open(settings.database)
-    try:
-        store.sync_sources(settings.sources)
-        room = Newsroom(store, settings, 3)
-        start = store.changes_mark()
-        room.poll("kyiv-en", [room.entry("kyiv-en", "en", n) for n in range(5)])
-        store.max_change_rows = 3
-        store.prune(room.now, timedelta(days=3650))  # removes nothing but the log's oldest
-        assert store.db.execute("SELECT count(*) FROM timeline_changes").fetchone() == (3,)
-        assert store.changes_since(start) is None  # a publish from there selects anew
-        publish_all(settings, store)
-        published, expected = published_and_expected(settings, store)
-        assert published == expected
-    finally:
-        store.close()
+def test_retention_bounds_a_change_log_that_no_publish_reads(open_room: OpenRoom) -> None:
+    room = open_room(3)
+    store = room.store
+    start = store.changes_mark()
+    room.poll("kyiv-en", [room.entry("kyiv-en", "en", n) for n in range(5)])
+    store.max_change_rows = 3
+    store.prune(room.now, timedelta(days=3650))  # removes nothing but the log's oldest
+    assert store.db.execute("SELECT count(*) FROM timeline_changes").fetchone() == (3,)
+    assert store.changes_since(start) is None  # a publish from there selects anew
+    published, expected = published_and_expected(room.settings, store)
+    assert published == expected
