@@ -107,24 +107,8 @@ def feed_updated(entries: Sequence[Entry]) -> datetime:
 
 def render_feed(fmt: str, info: FeedInfo, entries: Sequence[Entry]) -> bytes:
     """``entries`` as one output document in ``fmt`` (atom, rss or json)."""
-    return render_feeds(fmt, [(info, entries)])[0]
-
-
-def render_feeds(fmt: str, feeds: Sequence[tuple[FeedInfo, Sequence[Entry]]]) -> list[bytes]:
-    """Each of ``feeds`` (outputs of one site: the same sources) as a document in ``fmt``.
-    An entry is rendered once for all of them (a publish lists the same entry in several
-    outputs: everything, its language, each of its tags)."""
-    if not feeds:
-        return []
-    distinct = {_entry_key(entry): entry for _, entries in feeds for entry in entries}
-    fragments = entry_fragments(fmt, feeds[0][0], distinct)
-    return [assemble(fmt, info, feed_updated(entries),
-                     [fragments[_entry_key(entry)] for entry in entries])
-            for info, entries in feeds]
-
-
-def _entry_key(entry: Entry) -> tuple[str, str]:
-    return entry.source_id, entry.key
+    fragments = entry_fragments(fmt, info, dict(enumerate(entries)))
+    return assemble(fmt, info, feed_updated(entries), list(fragments.values()))
 
 
 Key = TypeVar("Key", bound=Hashable)
