@@ -22,6 +22,7 @@ from refeed.dedup import fingerprint
 from refeed.language import primary_language, resolve_language
 from refeed.model import Entry, ParsedFeed, Taxonomy
 from refeed.normalize import (
+    MAX_AUTHOR_LENGTH,
     canonical_tag,
     canonical_url,
     clean_link,
@@ -882,3 +883,11 @@ def test_relative_urls_in_content_follow_the_element_s_xml_base() -> None:
 def test_a_base_that_is_no_web_url_leaves_relative_urls_alone(base: str) -> None:
     assert sanitize_html('<a href="a.html">a</a>', base) == (
         '<a href="a.html" rel="noopener noreferrer">a</a>')
+
+
+def test_author_names_are_cut_to_a_bounded_length() -> None:
+    """Outputs never carry an author that makes a feed reader's parser crawl
+    (feedparser's e-mail regex is quadratic in its length)."""
+    source = SourceConfig(id="a", url="https://a.example/feed")
+    entry = normalize_entry({"title": "x", "author": "a" * 5000 + "@"}, source, Taxonomy(), NOW)
+    assert [len(author) for author in entry.authors] == [MAX_AUTHOR_LENGTH]

@@ -10,19 +10,26 @@ import codecs
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import refeed.parse
+from refeed.config import SourceConfig
 from refeed.errors import ParseError
-from refeed.model import ParsedFeed
+from refeed.language import NO_DETECTION
+from refeed.model import ParsedFeed, Taxonomy
 from refeed.normalize import sanitize_html
 from refeed.parse import declares_entities, parse_document, parse_json_feed
+from refeed.worker import process_document
 from tests.conftest import CORPUS, read_data
 from tests.feedserver import FeedServer
+
+NOW = datetime(2026, 12, 7, tzinfo=UTC)
 
 URL = "https://news.example/feeds/feed.xml"
 MAX_BYTES = 10_000_000
@@ -606,3 +613,32 @@ def test_character_references_to_no_character_become_the_replacement(
             f"<title>a{reference}b</title></item></channel></rss>").encode()
     (entry,) = parse_document(body, {}, "http://x/", 10**6).entries
     assert entry["title"] == f"a{expected}b"
+
+
+def quadratic_author_feed(length: int) -> bytes:
+    """An RSS item whose author is ``length`` letters and an ``@``: feedparser's e-mail
+    regex takes time quadratic in it (200,000 letters: hours)."""
+    return ('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>'
+            f"<title>x</title><link>https://a.example/1</link><author>{'a' * length}@"
+            "</author></item></channel></rss>").encode()
+
+
+def test_a_document_that_parses_for_too_long_fails_and_the_worker_goes_on(
+    worker_pool: ProcessPoolExecutor,
+) -> None:
+    """Parsing has a deadline in the worker: a stuck worker would stop every other
+    source's polls behind it."""
+    source = SourceConfig(id="a", url="https://a.example/feed")
+    rules = (Taxonomy(), NO_DETECTION)
+    started = time.monotonic()
+    slow = worker_pool.submit(process_document, quadratic_author_feed(200_000), {},
+                              source.url, source, rules, 10_000_000, NOW, seconds=1.0)
+    failed = slow.result(timeout=30)
+    assert time.monotonic() - started < 10
+    assert failed.error is not None
+    assert failed.error.kind == "ParseError"
+    assert "parsing took longer than 1 s" in failed.error.message
+    fine = worker_pool.submit(process_document, quadratic_author_feed(10), {}, source.url,
+                              source, rules, 10_000_000, NOW).result(timeout=30)
+    assert fine.error is None
+    assert [entry.title for entry in fine.entries] == ["x"]

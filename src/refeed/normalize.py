@@ -30,6 +30,9 @@ from refeed.model import Enclosure, Entry, ParsedFeed, Taxonomy
 from refeed.text import clean_text, tag_fold, without_bidi_controls
 
 MAX_KEY_LENGTH = 512
+# longer author "names" are junk or an attack: feedparser's e-mail regex (in refeed's
+# parse and in feed readers reading our outputs) takes time quadratic in their length
+MAX_AUTHOR_LENGTH = 200
 TRACKING_PARAM_PREFIXES = ("utm_", "mtm_", "pk_")
 TRACKING_PARAMS = frozenset({
     "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "ttclid",
@@ -263,7 +266,7 @@ def _entry_authors(raw: Mapping[str, Any]) -> tuple[str, ...]:
     ]
     if not any(names):
         names = [_string(raw.get("author"))]
-    return _unique(clean_text(name).strip() for name in names)
+    return _unique(clean_text(name).strip()[:MAX_AUTHOR_LENGTH].strip() for name in names)
 
 
 def _raw_categories(raw: Mapping[str, Any]) -> list[str]:
