@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -326,6 +327,41 @@ def test_readers_see_committed_state_while_a_writer_holds_a_transaction(
     finally:
         reader.close()
         store.db.execute("ROLLBACK")
+
+
+def test_a_poll_that_read_first_still_commits_after_another_connection_wrote(
+    store: Store, tmp_path: Path
+) -> None:
+    """The daemon's publish thread writes through a connection of its own. A poll's
+    transaction that had only read when such a write committed could not write any more
+    ("database is locked" at once, whatever the busy timeout): writing transactions take
+    the write lock first, so the other connection waits for the poll instead."""
+    problems: list[BaseException] = []
+
+    def add_a_source() -> None:  # another connection, in its own thread
+        try:
+            other = Store.open(tmp_path / "sub" / "refeed.db")
+            other.sync_sources([SourceConfig(id="c", url="https://c.example/feed")])
+            other.close()
+        except BaseException as error:  # reported by the assertion below
+            problems.append(error)
+
+    writer = threading.Thread(target=add_a_source)
+
+    def meanwhile(statement: str) -> None:  # the poll has read its candidates by now
+        if statement.startswith("INSERT INTO entries") and writer.ident is None:
+            writer.start()
+            writer.join(timeout=0.5)
+
+    store.db.conn.set_trace_callback(meanwhile)
+    try:
+        counts = record(store, fetched(), make_entry())
+    finally:
+        store.db.conn.set_trace_callback(None)
+    writer.join(timeout=15)
+    assert counts.new == 1
+    assert problems == []
+    assert {row["id"] for row in store.source_states()} == {"a", "b", "c"}
 
 
 def test_retention_prunes_by_first_seen_and_leaves_tombstones(store: Store) -> None:

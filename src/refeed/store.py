@@ -67,6 +67,10 @@ READ_CHUNK = 64  # full timeline rows read at once when their order is known fir
 ID_CHUNK = 500  # ids looked up by one query (SQLite allows 32,766 parameters)
 MAX_CHANGE_ROWS = 1_000_000  # the change log's rows kept unpublished (~40 MB), at most
 WAL_CHECKPOINT_PAGES = 10_000
+# Writing transactions take the write lock first, waiting for it (the connection's busy
+# timeout): one that read first cannot get it once another connection — the daemon's
+# publish thread — has committed since, and fails at once with "database is locked".
+_BEGIN_WRITING = "BEGIN IMMEDIATE"
 _ENTRY_COLUMNS = (
     "source_id", "key", "guid", "link", "canonical_url", "title", "summary", "content",
     "authors", "published", "updated", "dated", "language", "enclosures", "content_hash",
@@ -150,7 +154,7 @@ class Store:
         if self.db.conn.in_transaction:
             yield
             return
-        self.db.conn.execute("BEGIN")
+        self.db.conn.execute(_BEGIN_WRITING)
         self._batch_seconds = seconds
         self._batch_until = time.monotonic() + seconds
         try:
@@ -163,7 +167,7 @@ class Store:
     def _commit_if_due(self) -> None:
         if self._batch_until is not None and time.monotonic() >= self._batch_until:
             self.db.conn.execute("COMMIT")
-            self.db.conn.execute("BEGIN")
+            self.db.conn.execute(_BEGIN_WRITING)
             self._batch_until = time.monotonic() + self._batch_seconds
 
     @classmethod
@@ -203,12 +207,16 @@ class Store:
             except sqlite3.Error as error:
                 raise StoreError(f"cannot {what}") from error
             return
-        outermost = not conn.in_transaction  # then RELEASE commits, and may fail to
+        outermost = not conn.in_transaction  # then COMMIT ends it, and may fail to
         try:
+            if outermost:
+                conn.execute(_BEGIN_WRITING)
             conn.execute("SAVEPOINT refeed")
             try:
                 yield
                 conn.execute("RELEASE refeed")
+                if outermost:
+                    conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction and outermost:  # an error may already have ended it
                     conn.execute("ROLLBACK")
