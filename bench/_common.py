@@ -302,6 +302,37 @@ def run_measured(command: Sequence[str], env: Mapping[str, str] | None = None,
                         err.read().decode(errors="replace"), timed_out)
 
 
+def tree_memory(root: int) -> dict[str, float]:
+    """PSS and RSS (MiB) of ``root`` and its descendants: in total, of ``root`` alone, and
+    of the largest other process (a pool worker)."""
+    memory: dict[str, float] = {}
+    for pid in process_tree(root):
+        try:
+            lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in lines)
+        for kind in ("PSS", "RSS"):
+            mib = int(fields[kind.capitalize()].split()[0]) / 1024
+            memory[f"total {kind}"] = memory.get(f"total {kind}", 0.0) + mib
+            role = "main" if pid == root else "largest child"
+            memory[f"{role} {kind}"] = max(memory.get(f"{role} {kind}", 0.0), mib)
+    return memory
+
+
+def rerun_at_ref(script: str, ref: str, argv: Sequence[str], variable: str) -> int:
+    """Run ``script`` again with ``ref``'s src/ first on PYTHONPATH (and ``variable`` set
+    to ``ref`` in its environment, so it knows); its exit code."""
+    with tempfile.TemporaryDirectory(prefix="refeed-ref-") as folder:
+        archive = subprocess.run(["git", "archive", ref, "src"], cwd=PROJECT_ROOT,
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        source = str(Path(folder) / "src")
+        path = os.pathsep.join(filter(None, (source, os.environ.get("PYTHONPATH"))))
+        env = {**os.environ, "PYTHONPATH": path, variable: ref}
+        return subprocess.run([sys.executable, script, *argv], env=env, check=False).returncode
+
+
 def remove_unless_kept(folder: Path, keep: bool) -> None:
     """Delete the bench's temporary ``folder``, or say where it is when ``keep``."""
     if keep:

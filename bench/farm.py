@@ -11,13 +11,20 @@ to identical bytes in every round. About 10% of entries are syndicated copies of
 same-language feed's story (same title and text, their own guid; half of them keep the
 original link plus a tracking query string). A share of feeds (``fault_share``) are
 faulty: HTTP 500, slow (full answers wait ``slow_delay`` seconds), malformed (truncated
-XML) or an HTML page instead of a feed.
+XML), an HTML page instead of a feed, or (when ``fault_kinds`` names it) moved: a 301 to
+another path that serves the feed.
+
+With ``churn_per_fetch`` every feed has a round of its own, advanced by each request for
+it: the n-th fetch of a feed gets round n, so every poll finds ``churn`` new entries (a
+busy site polled as often as it publishes). ``GET /__served`` tells the last round each
+feed was answered with — what an aggregator should have stored.
 
 The server sends a strong ``ETag`` and ``Last-Modified`` (unless ``validators`` is off),
 answers ``If-None-Match`` / ``If-Modified-Since`` with 304, and gzip when accepted. Each
-round is rendered and compressed once and kept in memory. Control endpoints: ``POST
-/__round?n=2`` switches round, ``GET /__stats`` returns counters (requests, 200, 304,
-500, 404, slow, bytes sent).
+round is rendered and compressed once and kept in memory (with ``churn_per_fetch``, each
+answer is rendered when asked for). Control endpoints: ``POST /__round?n=2`` switches
+round, ``GET /__stats`` returns counters (requests, 200, 304, 301, 500, 404, slow, bytes
+sent), ``GET /__served`` each feed's last round served.
 
 As a module::
 
@@ -70,11 +77,14 @@ CONTENT_TYPES = {
     "json": "application/feed+json; charset=utf-8",
 }
 FAULT_KINDS = ("http-500", "slow", "malformed", "html")
+MOVED = "moved"  # a fault kind only when FarmSpec.fault_kinds names it
+MOVED_PREFIX = "/moved"  # where a moved feed's 301 points: the same path under this
 ORIGIN = datetime(2026, 9, 1, 6, 0, tzinfo=UTC)  # entry 0's date; entry n is n·STEP later
 STEP = timedelta(minutes=90)
 SYNDICATION_DELAY = timedelta(minutes=20)
 SYNDICATED_SHARE = 10  # one entry in ten is a copy
 STATS_PATH = "/__stats"
+SERVED_PATH = "/__served"
 ROUND_PATH = "/__round"
 GZIP_LEVEL = 6
 ITEM_CACHE = 1 << 17
@@ -93,6 +103,8 @@ class FarmSpec:
     fault_share: float = DEFAULT_FAULT_SHARE
     slow_delay: float = DEFAULT_SLOW_DELAY
     validators: bool = True  # False: no ETag / Last-Modified, never a 304
+    fault_kinds: tuple[str, ...] = FAULT_KINDS  # taken in turn by the faulty feeds
+    churn_per_fetch: bool = False  # each fetch of a feed advances its own round
 
 
 def feed_language(feed_index: int) -> Language:
@@ -115,10 +127,14 @@ def faults(spec: FarmSpec) -> dict[int, str]:
     """Feed index → fault kind: ``round(feeds × fault_share)`` feeds, evenly spread, the
     kinds taken in turn."""
     count = min(spec.feeds, int(spec.feeds * spec.fault_share + 0.5))
-    return {
-        int((slot + 0.5) * spec.feeds / count): FAULT_KINDS[slot % len(FAULT_KINDS)]
-        for slot in range(count)
-    }
+    kinds = spec.fault_kinds
+    return {int((slot + 0.5) * spec.feeds / count): kinds[slot % len(kinds)]
+            for slot in range(count)}
+
+
+def is_readable(fault: str | None) -> bool:
+    """Whether a feed with this fault (or none) serves a document its entries come from."""
+    return fault in (None, "slow", MOVED)
 
 
 def window(entries: int, round: int, churn: int) -> range:
@@ -461,7 +477,7 @@ class RoundSummary:
 def summarize(spec: FarmSpec, round: int) -> RoundSummary:
     """Entry and copy counts of ``round``, computed without rendering anything."""
     broken = faults(spec)
-    readable = [i for i in range(spec.feeds) if broken.get(i) in (None, "slow")]
+    readable = [i for i in range(spec.feeds) if is_readable(broken.get(i))]
     good = set(readable)
     seqs = window(spec.entries, round, spec.churn)
     copies = sum(
@@ -498,7 +514,12 @@ class FarmServer:
         self.rounds: dict[int, dict[str, Document]] = {}
         self.round = 0
         self.stats: Counter[str] = Counter()
-        self.switch(1)
+        self.broken = faults(spec)
+        self.indexes = {feed_path(i): i for i in range(spec.feeds)}
+        self.fetches: Counter[int] = Counter()  # churn_per_fetch: requests per feed
+        self.served: dict[int, int] = {}  # feed → the last round answered with a 200
+        if not spec.churn_per_fetch:
+            self.switch(1)
 
     def switch(self, round: int) -> float:
         """Serve ``round`` from now on (rendering it the first time); seconds taken."""
@@ -510,8 +531,10 @@ class FarmServer:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Answer one request."""
+        if request.path == SERVED_PATH:
+            return web.json_response({str(feed): round for feed, round in self.served.items()})
         if request.path == STATS_PATH:
-            documents = self.rounds[self.round].values()
+            documents = self.rounds[self.round].values() if self.rounds else ()
             return web.json_response({
                 **self.stats, "round": self.round,
                 "round_bytes": sum(len(d.body) for d in documents),
@@ -521,10 +544,17 @@ class FarmServer:
             seconds = self.switch(int(request.query.get("n", "1")))
             return web.json_response({"round": self.round, "seconds": seconds})
         self.stats["requests"] += 1
-        document = self.rounds[self.round].get(request.path)
-        if document is None or request.method not in ("GET", "HEAD"):
+        moved = request.path.startswith(MOVED_PREFIX + "/")
+        index = self.indexes.get(request.path.removeprefix(MOVED_PREFIX) if moved
+                                 else request.path)
+        fault = None if index is None else self.broken.get(index)
+        if index is None or (moved and fault != MOVED) or request.method not in ("GET", "HEAD"):
             self.stats["404"] += 1
             return web.Response(status=404, text="not found")
+        if fault == MOVED and not moved:
+            self.stats["301"] += 1
+            raise web.HTTPMovedPermanently(MOVED_PREFIX + request.path)
+        round, document = self._document(index, fault)
         if document.status != 200:
             self.stats[str(document.status)] += 1
             return web.Response(status=document.status, body=document.body,
@@ -547,7 +577,16 @@ class FarmServer:
                 headers["ETag"] = headers["ETag"][:-1] + '-gz"'
         self.stats["200"] += 1
         self.stats["bytes"] += len(body)
+        self.served[index] = round
         return web.Response(body=body, headers=headers)
+
+    def _document(self, index: int, fault: str | None) -> tuple[int, Document]:
+        """The round feed ``index`` is answered with now, and its document."""
+        if not self.spec.churn_per_fetch:
+            return self.round, self.rounds[self.round][feed_path(index)]
+        self.fetches[index] += 1
+        round = self.fetches[index]
+        return round, _document(self.spec, index, round, fault)
 
     def app(self) -> web.Application:
         """The aiohttp application."""
@@ -618,6 +657,11 @@ class Farm:
             answer.pop(key, None)
         return Counter({key: int(value) for key, value in answer.items()})
 
+    def served(self) -> dict[int, int]:
+        """Feed index → the last round it was answered with (a 200)."""
+        return {int(feed): int(round)
+                for feed, round in http_json(self.base_url + SERVED_PATH).items()}
+
     def round_bytes(self) -> tuple[int, int]:
         """Bytes of every document of the current round, plain and gzipped."""
         answer = http_json(self.base_url + STATS_PATH)
@@ -650,7 +694,8 @@ def describe(spec: FarmSpec, summary: RoundSummary, sizes: tuple[int, int]) -> I
     yield (f"round 1: {sizes[0] / 1e6:.1f} MB ({sizes[1] / 1e6:.1f} MB "
            f"gzipped), {summary.entries} entries in readable feeds, {summary.syndicated} of"
            " them syndicated copies")
-    yield ("faulty: " + (", ".join(f"{summary.faults[kind]} {kind}" for kind in FAULT_KINDS)
+    yield ("faulty: " + (", ".join(f"{summary.faults[kind]} {kind}"
+                                   for kind in spec.fault_kinds)
                          if summary.faults else "none")
            + (f" (slow = {spec.slow_delay:g} s per full answer)" if summary.faults else ""))
 

@@ -39,7 +39,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -48,7 +47,6 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from _common import (
@@ -62,11 +60,12 @@ from _common import (
     parallel_capacity,
     peak_rss_of,
     process_cpu,
-    process_tree,
     remove_unless_kept,
+    rerun_at_ref,
     reset_peak_rss,
     run_measured,
     settings_value,
+    tree_memory,
     write_settings,
 )
 from farm import (
@@ -80,6 +79,7 @@ from farm import (
     summarize,
 )
 from farm_text import TAGS
+from readers import published_feeds, read_outputs
 
 import refeed
 from refeed.config import Settings, load_settings
@@ -511,31 +511,13 @@ def scenario_daemon(bench: Bench) -> None:
     with running_daemon(bench, "daemon") as (daemon, folder, _):
         while time.perf_counter() - started < seconds and daemon.poll() is None:
             time.sleep(2)
-            for key, value in _tree_memory(daemon.pid).items():
+            for key, value in tree_memory(daemon.pid).items():
                 peak[key] = max(peak.get(key, 0.0), value)
     entries = _count_rows(folder / "daemon.db")
     bench.add("daemon", Result("daemon (`refeed run`)", time.perf_counter() - started,
                                entries, "entries", main_rss=peak.get("main RSS"),
                                note=f"peak PSS {peak.get('total PSS', 0):.0f} MiB"),
               [f"memory   peak {key} {value:.0f} MiB" for key, value in sorted(peak.items())])
-
-
-def _tree_memory(root: int) -> dict[str, float]:
-    """PSS and RSS (MiB) of ``root`` and its descendants: in total, of ``root`` alone, and
-    of the largest other process (a pool worker)."""
-    memory: dict[str, float] = {}
-    for pid in process_tree(root):
-        try:
-            lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in lines)
-        for kind in ("PSS", "RSS"):
-            mib = int(fields[kind.capitalize()].split()[0]) / 1024
-            memory[f"total {kind}"] = memory.get(f"total {kind}", 0.0) + mib
-            role = "main" if pid == root else "largest child"
-            memory[f"{role} {kind}"] = max(memory.get(f"{role} {kind}", 0.0), mib)
-    return memory
 
 
 def _count_rows(database: Path) -> int:
@@ -554,81 +536,19 @@ def scenario_load(bench: Bench) -> None:
             f" `refeed run` polls {bench.spec.feeds:,} feeds")
     with running_daemon(bench, "load") as (daemon, _, port):
         base = f"http://127.0.0.1:{port}"
-        _wait_healthy(base + "/healthz", daemon)
-        paths = _published_feeds(base, deadline=time.monotonic() + bench.args.timeout)
+        wait_healthy(base + "/healthz", daemon)
+        paths = published_feeds(base, deadline=time.monotonic() + bench.args.timeout)
         started = time.perf_counter()
-        load = asyncio.run(_readers(base, paths, seconds))
+        load = asyncio.run(read_outputs(base, paths, seconds, LOAD_CLIENTS))
         wall = time.perf_counter() - started
         alive = daemon.poll() is None
-    latencies = sorted(load.latencies)
-    def percentile(share: float) -> float:
-        return latencies[min(len(latencies) - 1, int(share * len(latencies)))] * 1000
-    statuses = ", ".join(f"{status} ×{count:,}" for status, count in sorted(load.statuses.items()))
     details = [f"feeds    {len(paths)} output files fetched round-robin, each client sends the"
-               " ETag it last saw (a feed reader's conditional GET)",
-               f"statuses {statuses}; errors {sum(load.errors.values())}"
-               + "".join(f"; {error} ×{count}" for error, count in load.errors.items()),
-               f"latency  p50 {percentile(0.5):.1f} ms, p90 {percentile(0.9):.1f} ms, p99"
-               f" {percentile(0.99):.1f} ms, max {latencies[-1] * 1000 if latencies else 0:.1f} ms",
+               " ETag it last saw (a feed reader's conditional GET)", *load.lines(),
                f"daemon   {'still running' if alive else 'EXITED'} at the end"]
-    bench.add("load", Result("load: outputs under polling", wall, len(latencies), "requests",
-                             note=f"p99 {percentile(0.99):.1f} ms" if latencies else ""),
+    p99 = load.percentile_ms(0.99)
+    bench.add("load", Result("load: outputs under polling", wall, len(load.latencies),
+                             "requests", note=f"p99 {p99:.1f} ms" if load.latencies else ""),
               details)
-
-
-@dataclass
-class ReaderLoad:
-    """What the load clients saw."""
-
-    latencies: list[float] = field(default_factory=list)
-    statuses: Counter[int] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
-
-
-def _published_feeds(base: str, deadline: float) -> list[str]:
-    """The feed paths listed by the daemon's outputs.opml, once it has published."""
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/outputs.opml", timeout=5) as response:
-                opml = response.read().decode()
-            paths = [urlsplit(url).path for url in re.findall(r'xmlUrl="([^"]+)"', opml)]
-            if paths:
-                return ["/index.html", "/outputs.opml", *paths]
-        except OSError:
-            pass
-        time.sleep(1)
-    raise RuntimeError("the daemon published nothing before --timeout")
-
-
-async def _readers(base: str, paths: Sequence[str], seconds: float) -> ReaderLoad:
-    load = ReaderLoad()
-    deadline = time.perf_counter() + seconds
-    connector = aiohttp.TCPConnector(limit=LOAD_CLIENTS)
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-
-        async def reader(start: int) -> None:
-            seen: dict[str, str] = {}
-            index = start
-            while time.perf_counter() < deadline:
-                path = paths[index % len(paths)]
-                headers = {"If-None-Match": seen[path]} if path in seen else {}
-                began = time.perf_counter()
-                try:
-                    async with session.get(base + path, headers=headers) as response:
-                        await response.read()
-                        load.statuses[response.status] += 1
-                        if response.status not in (200, 304):
-                            load.errors[f"HTTP {response.status}"] += 1
-                        if "ETag" in response.headers:
-                            seen[path] = response.headers["ETag"]
-                except (aiohttp.ClientError, TimeoutError) as error:
-                    load.errors[type(error).__name__] += 1
-                load.latencies.append(time.perf_counter() - began)
-                index += 7  # a reader's own order, not every reader on the same file
-
-        await asyncio.gather(*(reader(n) for n in range(LOAD_CLIENTS)))
-    return load
 
 
 # --------------------------------------------------------------------------- serve
@@ -649,7 +569,7 @@ def scenario_serve(bench: Bench) -> None:
     server = subprocess.Popen([*refeed_command(), "-c", str(bench.config_path), "serve"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        _wait_healthy(base + "/healthz", server)
+        wait_healthy(base + "/healthz", server)
         etags = asyncio.run(_collect_etags(base, paths))
         print(f"  {len(paths)} published files, {sum(1 for e in etags if e)} with an ETag")
         for key, label, tags in (("serve-304", "serve: conditional GETs", etags),
@@ -681,7 +601,8 @@ def _rss(pid: int) -> float | None:
     return peak_rss_of(pid) or None
 
 
-def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Wait until ``server`` answers ``url`` (its /healthz); fail when it exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -1020,24 +941,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def run_at_ref(ref: str, argv: Sequence[str]) -> int:
-    """Run this script again with ``ref``'s src/ first on PYTHONPATH; its exit code."""
-    with tempfile.TemporaryDirectory(prefix="refeed-ref-") as folder:
-        archive = subprocess.run(["git", "archive", ref, "src"], cwd=PROJECT_ROOT,
-                                 capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
-        source = str(Path(folder) / "src")
-        path = os.pathsep.join(filter(None, (source, os.environ.get("PYTHONPATH"))))
-        env = {**os.environ, "PYTHONPATH": path, REF_VARIABLE: ref}
-        return subprocess.run([sys.executable, __file__, *argv], env=env, check=False).returncode
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the suite and print its numbers."""
     args = parse_args(argv)
     if args.ref and REF_VARIABLE not in os.environ:
         given = list(sys.argv[1:] if argv is None else argv)
-        sys.exit(run_at_ref(args.ref, given))
+        sys.exit(rerun_at_ref(__file__, args.ref, given, REF_VARIABLE))
     started = time.perf_counter()
     python = reader_python() if "reader" in args.chosen else None
     spec = FarmSpec(args.feeds, args.entries, args.churn, args.faults, args.slow,
