@@ -11,7 +11,7 @@ import asyncio
 import gzip
 import hashlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -35,6 +35,7 @@ class Route:
     redirect_status: int = 302
     delay: float = 0.0  # seconds before answering
     drip: float = 0.0  # seconds between single bytes of the body
+    generate: Callable[[int], bytes] | None = None  # the body of the n-th request (from 1)
 
 
 @dataclass(frozen=True)
@@ -103,13 +104,15 @@ class FeedServer:
         if route.redirect is not None:
             return web.Response(status=route.redirect_status,
                                 headers={"Location": route.redirect})
-        etag = '"' + hashlib.sha256(route.body).hexdigest()[:16] + '"'
+        body = route.body
+        if route.generate is not None:
+            body = route.generate(len(self.requests_to(request.path)))
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         headers = dict(route.headers)
         if route.validators:
             headers |= {"ETag": etag, "Last-Modified": LAST_MODIFIED}
             if request.headers.get("If-None-Match") == etag:
                 return web.Response(status=304, headers=headers)
-        body = route.body
         if route.gzip:
             body = gzip.compress(body)
             headers["Content-Encoding"] = "gzip"

@@ -104,6 +104,13 @@ def check_xml_text(text: str) -> str:
     return text
 
 
+def check_max_delay(value: timedelta) -> timedelta:
+    """Refuse a publish bound shorter than a second or longer than a day."""
+    if not timedelta(seconds=1) <= value <= timedelta(days=1):
+        raise ValueError("must be between 1s and 24h")
+    return value
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Size = Annotated[ByteSize, Field(gt=0)]
 Regex = Annotated[str, AfterValidator(check_regex)]
@@ -228,6 +235,8 @@ class PublishConfig(Section):
     tag_min_entries: int = Field(5, ge=1)
     websub_hub: str | None = None
     feeds: tuple[NamedFeedConfig, ...] = ()
+    # ``refeed run``: an entry stored by a poll is in the outputs within this long
+    max_delay: Annotated[Duration, AfterValidator(check_max_delay)] = timedelta(seconds=30)
 
 
 # Latin-script neighbours only: lingua's low-accuracy mode reads short Ukrainian as

@@ -4,8 +4,9 @@ reader-facing server; parsing runs in the worker pool.
 - One APScheduler job per source (``max_instances=1``, ``coalesce=True``), due at the
   time stored by its last poll (see :mod:`refeed.cadence`); jobs are rebuilt from the
   config and the sources table at start — no pickled job store.
-- After polls, outputs are published once things settle (a debounced job), writing only
-  files whose bytes changed.
+- After polls that stored something, outputs are published (:mod:`refeed.publisher`):
+  once a burst of polls settles, and never later than ``publish.max_delay`` after the
+  oldest change, one publish at a time, in a thread of its own.
 - SIGHUP, or a change of config.yaml on disk, reloads the config: it is validated first;
   on any error the daemon logs every problem with its line and keeps the old config; on
   success sources are added, removed and rescheduled without a restart.
@@ -20,7 +21,6 @@ import contextlib
 import fcntl
 import logging
 import signal
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,15 +34,16 @@ from refeed.config import Settings, load_settings
 from refeed.errors import ConfigError, RefeedError
 from refeed.fetch import Fetcher
 from refeed.metrics import Metrics
-from refeed.pipeline import make_worker_pool, notify_hub, poll_source, publish_all, utc_now
+from refeed.pipeline import make_worker_pool, poll_source, utc_now
+from refeed.publisher import Publisher
 from refeed.schema import from_iso
 from refeed.server import SERVED_KEY, make_app
 from refeed.store import Store
 
 log = logging.getLogger("refeed")
-PUBLISH_DELAY = timedelta(seconds=2)
-MAX_PUBLISH_RETRY = timedelta(minutes=1)  # a failed publish is tried again this soon
 MIN_RESCHEDULE = timedelta(seconds=1)
+RESTART_SPREAD = timedelta(seconds=0.2)  # between overdue sources' first polls, at most
+UNHEALTHY_LAG = 4  # /healthz fails when a change waits this many times publish.max_delay
 GONE = 410
 CONFIG_CHECK_SECONDS = 2.0
 
@@ -74,7 +75,9 @@ class Daemon:
         self.fetcher = Fetcher(settings.polling)
         self.runner: web.AppRunner | None = None
         self.metrics = Metrics()
+        self.publisher = Publisher(lambda: self.settings, self.metrics)
         self.polls: set[asyncio.Task[Any]] = set()
+        self.publishing: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         """Serve, schedule and poll until SIGTERM/SIGINT."""
@@ -83,12 +86,13 @@ class Daemon:
             loop.add_signal_handler(signum, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self.reload)
         await self.fetcher.__aenter__()
+        self.publishing = asyncio.create_task(self.publisher.run())
         try:
             await self._start_server()
             self.store.sync_sources(self.settings.sources)
             self.scheduler.start()
             self._schedule_all()
-            self._schedule_publish()  # what a crash between commit and publish left stale
+            self.publisher.changed()  # what a crash between commit and publish left stale
             self.scheduler.add_job(self._check_config, "interval", seconds=CONFIG_CHECK_SECONDS,
                                    id="config-watch", coalesce=True, max_instances=1)
             self.scheduler.add_job(self._prune, "interval", days=1, id="retention",
@@ -109,9 +113,17 @@ class Daemon:
         log.info("event=serving address=http://%s:%d/", server.host, server.port)
 
     def health(self) -> dict[str, Any]:
-        """The scheduler's part of ``/healthz``."""
+        """The daemon's part of ``/healthz``: ``problems`` lists what makes it unhealthy."""
+        bound = self.settings.publish.max_delay.total_seconds()
+        waiting = self.publisher.unpublished_age()
+        problems = [] if self.scheduler.running else ["the scheduler is not running"]
+        if waiting > UNHEALTHY_LAG * bound:
+            problems.append(f"a change has waited {waiting:.0f} s to be published"
+                            f" (publish.max_delay is {bound:g} s)")
         return {"scheduler_running": self.scheduler.running,
-                "scheduled_sources": len(self._source_jobs())}
+                "scheduled_sources": len(self._source_jobs()),
+                "publish_pending_seconds": round(waiting, 1),
+                "publish_max_delay_seconds": bound, "problems": problems}
 
     def _source_jobs(self) -> list[str]:
         return [job.id for job in self.scheduler.get_jobs() if job.id.startswith("poll:")]
@@ -119,13 +131,16 @@ class Daemon:
     def _schedule_all(self) -> None:
         states = {row["id"]: row for row in self.store.source_states()}
         now = utc_now()
-        for index, source in enumerate(self.settings.sources):
+        sources = self.settings.sources
+        # a restart does not poll everything at once: overdue sources are spread out, over
+        # one polling interval at most (10,000 sources 0.2 s apart would take 33 minutes)
+        step = min(RESTART_SPREAD, self.settings.polling.interval / max(1, len(sources)))
+        for index, source in enumerate(sources):
             if states.get(source.id, {}).get("http_status") == GONE:
                 continue  # 410 Gone: not polled again until the config changes its URL
             stored = states.get(source.id, {}).get("next_due")
             due = from_iso(stored) if stored else now
-            # a restart does not poll everything at once: overdue sources are spread out
-            self._schedule(source.id, max(due, now + timedelta(seconds=index * 0.2)))
+            self._schedule(source.id, max(due, now + step * index))
 
     def _schedule(self, source_id: str, when: datetime) -> None:
         # never at once: a source's poll reschedules itself while it still runs, and a job
@@ -136,10 +151,6 @@ class Daemon:
             id=f"poll:{source_id}", replace_existing=True, max_instances=1, coalesce=True,
             misfire_grace_time=None,
         )
-
-    def _schedule_publish(self, delay: timedelta = PUBLISH_DELAY) -> None:
-        self.scheduler.add_job(self._publish, DateTrigger(run_date=utc_now() + delay),
-                               id="publish", replace_existing=True, max_instances=1)
 
     async def _poll(self, source_id: str) -> None:
         task = asyncio.current_task()
@@ -175,31 +186,16 @@ class Daemon:
             log.warning("event=gone source=%s action=polling-stopped", source_id)
         elif due is not None:
             self._schedule(source_id, due)
-        if counts.new or counts.updated or counts.duplicates:
-            self._schedule_publish()
-
-    async def _publish(self) -> None:
-        started = time.monotonic()
-        try:
-            report = publish_all(self.settings, self.store)
-        except RefeedError as error:  # a full disk, a read-only folder: the timeline is safe
-            retry = min(self.settings.polling.interval, MAX_PUBLISH_RETRY)
-            log.error("event=publish-failed output=%s error=%r retry_in=%ds",
-                      self.settings.output_dir, str(error), retry.total_seconds())
-            self._schedule_publish(retry)
-            return
-        self.metrics.record_publish(report, time.monotonic() - started)
-        for problem in await notify_hub(self.settings, report):
-            log.warning("event=websub-failed problem=%r", problem)
-        log.info("event=publish written=%d unchanged=%d removed=%d", len(report.written),
-                 report.unchanged, len(report.removed))
+        stored = counts.new + counts.updated + counts.duplicates
+        if stored:
+            self.publisher.changed(stored)
 
     async def _prune(self) -> None:
         settings = self.settings
         removed = self.store.prune(utc_now(), settings.retention.max_age, settings.max_entries())
         log.info("event=retention pruned=%d", removed)
         if removed:
-            await self._publish()
+            self.publisher.changed()
 
     async def _check_config(self) -> None:
         try:
@@ -232,7 +228,7 @@ class Daemon:
                 self.scheduler.remove_job(f"poll:{removed}")
         for added in sorted((new - old) | moved):  # a new URL is polled at once
             self._schedule(added, utc_now())
-        self._schedule_publish()
+        self.publisher.changed()
         log.info("event=reloaded sources=%d added=%d removed=%d", len(new), len(new - old),
                  len(old - new))
 
@@ -243,6 +239,10 @@ class Daemon:
         for task in list(self.polls):
             task.cancel()
         await asyncio.gather(*self.polls, return_exceptions=True)
+        if self.publishing is not None:
+            self.publishing.cancel()
+            await asyncio.gather(self.publishing, return_exceptions=True)
+        await self.publisher.close()
         if self.runner is not None:
             await self.runner.cleanup()
         await self.fetcher.__aexit__(None, None, None)

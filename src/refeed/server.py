@@ -138,8 +138,9 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """``{"ok", "sources", "sources_failing", "last_poll", "last_publish"}``; 503 when the
-    database cannot be read."""
+    """``{"ok", "sources", "sources_failing", "last_poll", "last_publish"}``, and under
+    ``refeed run`` the daemon's part; 503 when the database cannot be read or the daemon
+    names ``problems`` (a stopped scheduler, changes long unpublished)."""
     served = request.app[SERVED_KEY]
     try:
         report = await asyncio.to_thread(health_report, served.settings)
@@ -147,7 +148,7 @@ async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"ok": False, "error": str(error)}, status=503)
     if served.health is not None:
         report |= served.health()
-        if not report.get("scheduler_running", True):
+        if report.get("problems"):
             return web.json_response(report | {"ok": False}, status=503)
     return web.json_response(report, dumps=lambda data: json.dumps(data, ensure_ascii=False))
 
