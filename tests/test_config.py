@@ -153,6 +153,7 @@ def test_shipped_taxonomy_rules_are_the_match_regexes(shipped: Settings) -> None
         ("publish.per_language", True),
         ("publish.per_tag_language", True),
         ("publish.feeds", ()),
+        ("publish.max_delay", timedelta(seconds=30)),
         ("server.host", "127.0.0.1"),
         ("server.port", 8080),
         ("tags", {}),
@@ -217,6 +218,23 @@ def test_bad_duration_or_size_is_reported_at_its_value(
     problems = problems_in(with_polling(key, value))
     assert locations(problems) == [(CONFIG_NAME, 2, f"polling.{key}")]
     assert fragment in problems[0].message
+
+
+@pytest.mark.parametrize("value", ["0.9", "0.5", "25h", "2d"])
+def test_a_publish_bound_outside_a_second_to_a_day_is_refused_at_its_line(
+    workdir: Path, value: str
+) -> None:
+    problems = problems_in(f"publish:\n  max_delay: {value}\n{ONE_SOURCE}")
+    assert locations(problems) == [(CONFIG_NAME, 2, "publish.max_delay")]
+    assert "between 1s and 24h" in problems[0].message
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("1s", 1), ("45s", 45), ("24h", 86400)])
+def test_a_publish_bound_within_a_second_to_a_day_is_kept(
+    tmp_path: Path, value: str, seconds: int
+) -> None:
+    settings = load_text(tmp_path, f"publish:\n  max_delay: {value}\n{ONE_SOURCE}")
+    assert settings.publish.max_delay == timedelta(seconds=seconds)
 
 
 # ---------------------------------------------------------------------------------- paths
