@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import logging
 import time
 from collections.abc import Callable
@@ -26,13 +24,13 @@ from datetime import timedelta
 from refeed.config import Settings
 from refeed.errors import RefeedError
 from refeed.freshness import Pending, publish_due
+from refeed.memory import return_free_memory
 from refeed.metrics import Metrics
 from refeed.pipeline import notify_hub, publish_all
 from refeed.publish import PublishReport
 from refeed.store import Store
 
 log = logging.getLogger("refeed")
-_LIBC = ctypes.CDLL(ctypes.util.find_library("c"))
 MAX_PUBLISH_RETRY = timedelta(minutes=1)  # a failed publish is tried again this soon
 
 
@@ -133,12 +131,3 @@ class Publisher:
             self._store.close()
             self._store = None
 
-
-def return_free_memory() -> None:
-    """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``; a no-op
-    elsewhere). A publish allocates and frees tens of MiB of documents, and glibc keeps
-    what is freed in its arenas: without this the daemon's memory ratchets up to what its
-    largest publishes left behind, fragmented, and stays there."""
-    trim = getattr(_LIBC, "malloc_trim", None)
-    if trim is not None:
-        trim(0)

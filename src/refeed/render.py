@@ -88,7 +88,9 @@ def entry_uid(entry: Entry) -> str:
     return uid(entry.source_id, entry.key)
 
 
-@lru_cache(maxsize=65536)  # an entry is listed by several outputs, in every format
+# An entry is listed by several outputs, in every format: its id is asked for again and
+# again within one publish. 65,536 ids held ~20 MiB in a daemon for good; 16,384 ~4 MiB.
+@lru_cache(maxsize=16384)
 def uid(source_id: str, key: str) -> str:
     """The output id of the entry ``key`` of source ``source_id`` (see :func:`entry_uid`):
     ``uuid5`` of both, computed without building a ``UUID`` (a third of the time)."""

@@ -33,6 +33,7 @@ from apscheduler.triggers.date import DateTrigger
 from refeed.config import Settings, load_settings
 from refeed.errors import ConfigError, RefeedError
 from refeed.fetch import Fetcher
+from refeed.memory import tune_malloc
 from refeed.metrics import Metrics
 from refeed.pipeline import make_worker_pool, poll_source, utc_now
 from refeed.publisher import Publisher
@@ -253,5 +254,6 @@ class Daemon:
 
 def run_daemon(config_path: Path, settings: Settings) -> None:
     """Run the daemon until SIGTERM/SIGINT (``refeed run``)."""
+    tune_malloc()  # before any thread or pool process starts
     with database_lock(settings.database):
         asyncio.run(Daemon(config_path, settings).run())
