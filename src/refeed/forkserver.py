@@ -9,6 +9,7 @@ each loading its own copy. Importing it anywhere else would load models for noth
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from datetime import UTC, datetime
@@ -54,3 +55,7 @@ _POLICY = _shared_policy()
 if _POLICY.detect:
     preload(_POLICY)
 _warm_up(_POLICY)
+# What is loaded by now lives as long as the workers: out of the collector's sight, so a
+# worker's full collection never writes to (and so copies) the pages it shares with us
+gc.collect()
+gc.freeze()

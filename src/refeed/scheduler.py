@@ -159,6 +159,11 @@ class Daemon:
             self.polls.add(task)
         try:
             await self._poll_once(source_id)
+        except asyncio.CancelledError:
+            if not self.stopping.is_set():
+                raise
+            # stopped by SIGTERM: nothing of the poll was stored, the next start polls
+            # the source again (APScheduler would log the cancellation as an error)
         finally:
             if task is not None:
                 self.polls.discard(task)
