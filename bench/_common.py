@@ -339,3 +339,13 @@ def remove_unless_kept(folder: Path, keep: bool) -> None:
         print(f"kept {folder}")
     else:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def open_store(path: Path) -> Any:
+    """refeed's store at ``path``, from whichever commit's src/ is imported (``--ref``
+    runs another commit's code under this bench)."""
+    try:
+        from refeed.storage import Store  # noqa: PLC0415
+    except ImportError:  # commits before the storage package (2026-12-07)
+        from refeed.store import Store  # type: ignore[import-not-found,no-redef]  # noqa: PLC0415
+    return Store.open(path)

@@ -21,8 +21,8 @@ from pathlib import Path
 from refeed.config import SourceConfig
 from refeed.dedup import DedupPolicy, band_keys, fingerprint, text_likeness
 from refeed.model import Entry, FetchResult, ProcessedFeed
-from refeed.schema import iso, pack_signature
-from refeed.store import Store
+from refeed.storage import Store
+from refeed.storage.codecs import iso, pack_signature
 
 VOCABULARY = [  # letters only: digits would trip the title-number rule
     "".join(chr(ord("a") + (index // 26**power) % 26) for power in range(3))

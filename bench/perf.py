@@ -57,6 +57,7 @@ from _common import (
     code_version,
     cpu_seconds,
     http_json,
+    open_store,
     parallel_capacity,
     peak_rss_of,
     process_cpu,
@@ -85,7 +86,6 @@ import refeed
 from refeed.config import Settings, load_settings
 from refeed.model import PollResult
 from refeed.pipeline import make_worker_pool, poll_all, publish_all
-from refeed.store import Store
 
 BENCH = Path(__file__).resolve().parent
 SCENARIOS = ("cold", "steady", "churn", "serve", "daemon", "load", "floors", "reader")
@@ -265,7 +265,7 @@ class PollRun:
 def timed_poll(bench: Bench) -> PollRun:
     """poll_all over every source with a fresh pool (as ``refeed poll`` makes one),
     measured before the pool shuts down so its workers are still there to be counted."""
-    store = Store.open(bench.settings.database)
+    store = open_store(bench.settings.database)
     pool = make_worker_pool(settings_value(bench.settings, "language_policy"))
     before = bench.farm.stats()
     try:
@@ -371,7 +371,7 @@ def publish_child(config: str, conn: Connection) -> None:
     (wall, CPU and peak RSS of publish_all alone, and the PublishReport counts)."""
     try:
         settings = load_settings(config)
-        store = Store.open(settings.database)
+        store = open_store(settings.database)
         try:
             reset_peak_rss(os.getpid())
             cpu, started = cpu_seconds(), time.perf_counter()

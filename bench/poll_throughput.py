@@ -56,7 +56,7 @@ from aiohttp import web
 from refeed.config import Settings
 from refeed.model import ErrorInfo, PollResult
 from refeed.pipeline import make_worker_pool, poll_all, utc_now
-from refeed.store import Store
+from refeed.storage import Store
 from refeed.worker import process_document
 
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus" / "real"

@@ -56,6 +56,7 @@ from _common import (
     remove_unless_kept,
     reset_peak_rss,
 )
+from tests.factories import candidates, first_entries, stored_tag_usage
 
 from refeed.config import Settings, SourceConfig, load_settings
 from refeed.dedup import entry_revision, fingerprint, words
@@ -68,9 +69,10 @@ from refeed.normalize import (
 )
 from refeed.pipeline import publish_all
 from refeed.publish import read_manifest
-from refeed.schema import iso
-from refeed.select import Output, define_outputs, first_entries, matches
-from refeed.store import _INSERT_ENTRY, Store, _entry_row
+from refeed.select import Output, define_outputs, matches
+from refeed.storage import Store
+from refeed.storage._ingest import _INSERT_ENTRY
+from refeed.storage.codecs import entry_row, iso
 from refeed.text import tag_fold
 
 if TYPE_CHECKING:
@@ -494,7 +496,7 @@ def build_database(path: Path, args: argparse.Namespace, maker: Maker,
         number = 0
         for number, (entry, original, first_seen, last_seen) in enumerate(
                 maker.timeline(args.entries), start=1):
-            row = _entry_row(entry, entry_revision(entry), last_seen)
+            row = entry_row(entry, entry_revision(entry), last_seen)
             row |= {"first_seen": iso(first_seen), "duplicate_of": original}
             rows.append(row)
             tags += [(number, tag, tag_fold(tag)) for tag in entry.tags]
@@ -701,7 +703,7 @@ def tag_usage(db: Path) -> dict[str, int]:
     """``Store.tag_usage`` of the database at ``db``."""
     store = Store.open(db)
     try:
-        return store.tag_usage()
+        return stored_tag_usage(store)
     finally:
         store.close()
 
@@ -760,7 +762,7 @@ def profile_lines(profiler: cProfile.Profile) -> list[str]:
 
 
 def where(file: str, line: int, name: str) -> str:
-    """``refeed/store.py:123(candidates)``, ``sqlite_utils/db.py:…``, or a builtin."""
+    """``refeed/storage/_timeline.py:123(candidates)``, ``sqlite_utils/db.py:…``, or a builtin."""
     if file == "~":
         return name
     for marker in ("/site-packages/", "/src/", "/lib/python3.11/"):
@@ -775,14 +777,14 @@ def select_breakdown(settings: Settings, store: Store) -> list[str]:
     the tag-usage query, then per kind the outputs, rows listed and seconds, and the
     slowest outputs."""
     started = time.perf_counter()
-    usage = store.tag_usage()
+    usage = stored_tag_usage(store)
     usage_seconds = time.perf_counter() - started
     outputs = define_outputs(settings, usage, read_manifest(settings.output_dir).tags)
     per_kind: dict[str, list[float]] = {}
     timed: list[tuple[float, str, int]] = []
     for output in outputs:
         started = time.perf_counter()
-        listed = first_entries(output, store.candidates(output))
+        listed = first_entries(output, candidates(store, output))
         seconds = time.perf_counter() - started
         bucket = per_kind.setdefault(output.kind, [0, 0, 0.0])
         bucket[0] += 1
@@ -800,7 +802,7 @@ def select_breakdown(settings: Settings, store: Store) -> list[str]:
                              "AND language = 'uk'").fetchone()[0]
     started = time.perf_counter()
     read = 0
-    for entry in islice(store.candidates(probe), PROBE_ROWS):
+    for entry in islice(candidates(store, probe), PROBE_ROWS):
         read += 1
         matches(probe, entry)
     seconds = time.perf_counter() - started

@@ -50,8 +50,6 @@ from farm import summarize as summarize_farm
 from perf import free_port, refeed_command, refeed_config, source_id, wait_healthy
 from readers import ReaderLoad, read_outputs
 
-from refeed.schema import from_iso
-
 REF_VARIABLE = "REFEED_SOAK_REF"
 SOAK_FAULTS = (*FAULT_KINDS, MOVED)
 SAMPLE_SECONDS = 5.0
@@ -254,7 +252,7 @@ class Truth:
     expected: int  # entries of every answer but each feed's last
     stored_once: int
     missing: int
-    repeated: int  # (source, guid) stored more than once
+    repeated: int  # (source, guid) stored more than once (cut-short documents aside)
     last: int  # entries only the last answer of their feed had
     last_stored: int
     unexpected: int  # rows of entries the farm never served (cut-short documents aside)
@@ -289,9 +287,11 @@ def farm_truth(database: Path, spec: FarmSpec, served: Mapping[int, int]) -> Tru
             else:
                 last += 1
                 last_stored += count == 1
-    repeated = sum(1 for count in stored.values() if count > 1)
+    # a cut-short document's last item may be read with its guid cut short too: rows of
+    # such feeds are neither counted as unexpected nor as repeated
     cut_short = {source_id(feed) for feed, fault in broken.items() if fault == "malformed"}
-    unexpected = sum(count for key, count in stored.items()  # a cut-short feed's first items
+    repeated = sum(1 for key, count in stored.items() if count > 1 and key[0] not in cut_short)
+    unexpected = sum(count for key, count in stored.items()
                      if key not in wanted and key[0] not in cut_short)
     copies = sum(flag for *_, flag in rows)
     return Truth(expected, stored_once, missing, repeated, last, last_stored, unexpected, copies)
@@ -306,7 +306,9 @@ def integrity(database: Path) -> str:
 def stored_times(database: Path) -> list[datetime]:
     """When each stored entry was stored (``first_seen``)."""
     with sqlite3.connect(database) as db:
-        return [from_iso(row[0]) for row in db.execute("SELECT first_seen FROM entries")]
+        # stored as ISO 8601 UTC with a Z (fromisoformat reads it since Python 3.11)
+        return [datetime.fromisoformat(row[0])
+                for row in db.execute("SELECT first_seen FROM entries")]
 
 
 # --------------------------------------------------------------------------- report
@@ -330,11 +332,12 @@ def memory_lines(soak: Soak) -> list[str]:
         peak = max(sample.get(key, 0.0) for _, sample in soak.memory)
         lines.append(f"memory   {key:18s} first third {before:6.1f} MiB, last third"
                      f" {after:6.1f} MiB ({change:+.1f}%), peak {peak:.1f} MiB")
-    minutes: dict[int, float] = {}
-    for at, sample in soak.memory:
-        minutes.setdefault(int(at // 60), sample.get("total PSS", 0.0))
-    lines.append("memory   total PSS at each minute: "
-                 + " ".join(f"{value:.0f}" for value in minutes.values()) + " MiB")
+    for key in ("total PSS", "main PSS"):
+        minutes: dict[int, float] = {}
+        for at, sample in soak.memory:
+            minutes.setdefault(int(at // 60), sample.get(key, 0.0))
+        lines.append(f"memory   {key} at each minute: "
+                     + " ".join(f"{value:.0f}" for value in minutes.values()) + " MiB")
     return lines
 
 

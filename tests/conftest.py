@@ -1,20 +1,15 @@
-"""Shared fixtures: a real feed server on 127.0.0.1, config files, a worker pool."""
+"""Shared fixtures: a real feed server on 127.0.0.1 and a worker pool (what tests build
+their cases from is in tests/factories.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
-from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
 
 from refeed.pipeline import make_worker_pool
 from tests.feedserver import FeedServer
-
-DATA = Path(__file__).parent / "data"
-CORPUS = Path(__file__).parent.parent.parent / "shared" / "corpus"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -37,16 +32,3 @@ def worker_pool() -> Iterator[ProcessPoolExecutor]:
     pool = make_worker_pool()
     yield pool
     pool.shutdown()
-
-
-def write_config(directory: Path, config: dict[str, Any]) -> Path:
-    """Write ``config`` as ``config.yaml`` in ``directory`` and return its path."""
-    path = directory / "config.yaml"
-    with path.open("w", encoding="utf-8") as handle:
-        YAML().dump(config, handle)
-    return path
-
-
-def read_data(name: str) -> bytes:
-    """The bytes of a fixture file in tests/data."""
-    return (DATA / name).read_bytes()

@@ -1,4 +1,4 @@
-"""The ``refeed`` command line: output formats and exit codes (DESIGN §6, §7)."""
+"""The ``refeed`` command line: output formats and exit codes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from refeed.cli import cli
-from tests.conftest import read_data, write_config
+from tests.factories import read_data, write_config
 from tests.feedserver import FeedServer
 
 PROJECT = Path(__file__).parent.parent

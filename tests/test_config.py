@@ -1,6 +1,6 @@
 """Tests for :func:`refeed.config.load_settings`: the shipped config, defaults, durations,
 sizes, relative paths and — above all — error reports that name the exact line and field
-path of every problem, all at once (DESIGN §4 and §7)."""
+path of every problem, all at once."""
 
 from __future__ import annotations
 

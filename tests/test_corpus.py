@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import gzip
 import io
 import json
 import re
@@ -37,8 +36,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
-from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,9 +49,21 @@ from refeed.language import LanguagePolicy
 from refeed.model import Entry, ParsedFeed, Taxonomy
 from refeed.normalize import html_to_text, normalize_feed, sanitized_text
 from refeed.parse import parse_document
+from tests.corpus import (
+    CORPUS,
+    XML_ILLEGAL,
+    annotation,
+    collapse,
+    corpus_body,
+    corpus_files,
+    entry_identities,
+    html_problems,
+    served_headers,
+    sniff_text,
+    text_of,
+    visible_text,
+)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CORPUS = PROJECT_ROOT / ".." / "shared" / "corpus"
 FEED_URL = "https://example.com/feed"
 SOURCE = SourceConfig(id="corpus", url=FEED_URL)
 TAXONOMY = Taxonomy(aliases={})
@@ -71,103 +80,6 @@ ENTITY_FILES = frozenset({
     "feedparser-tests/wellformed/rss/entity_in_doctype.xml",
     "feedparser-tests/wellformed/rdf/doctype_contains_entity_decl.xml",
 })
-DEFAULT_CONTENT_TYPES = {".json": "application/feed+json", ".html": "text/html"}
-XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-SCRIPT_URL = re.compile(r"(?:java|vb)script:|data:text/html", re.IGNORECASE)
-STYLE_ATTACK = re.compile(r"expression\(|url\(|behavio(?:u)?r:", re.IGNORECASE)
-UNSAFE_ELEMENTS = frozenset({
-    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "form",
-    "meta", "link", "base",
-})
-BOMS = (
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xef\xbb\xbf", "utf-8"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
-)
-BOMLESS_WIDE = (
-    (b"<\x00\x00\x00", "utf-32-le"),
-    (b"\x00\x00\x00<", "utf-32-be"),
-    (b"<\x00", "utf-16-le"),
-    (b"\x00<", "utf-16-be"),
-)
-
-
-# --------------------------------------------------------------------------- corpus files
-
-
-def corpus_files(*folders: str) -> list[str]:
-    """Every data file under the given corpus folders as a sorted relative POSIX path
-    (licence and README files excluded); empty when the corpus is absent."""
-    if not CORPUS.is_dir():
-        return []
-    return sorted(
-        path.relative_to(CORPUS).as_posix()
-        for folder in folders
-        for path in (CORPUS / folder).rglob("*")
-        if path.is_file() and not path.name.startswith(("LICENSE", "README"))
-    )
-
-
-@functools.cache
-def corpus_body(rel: str) -> bytes:
-    """The bytes of corpus file ``rel`` as an HTTP client would hand them over: two
-    ``real/`` files are raw gzip streams (``Content-Encoding: gzip`` on the wire)."""
-    body = (CORPUS / rel).read_bytes()
-    return gzip.decompress(body) if body.startswith(b"\x1f\x8b") else body
-
-
-def sniff_text(body: bytes) -> str:
-    """``body`` decoded well enough to read its markup: UTF-16/32 by BOM or by the NUL
-    pattern of ``<``, anything else as Latin-1 (ASCII-compatible)."""
-    for bom, encoding in BOMS:
-        if body.startswith(bom):
-            return body[len(bom):].decode(encoding, "replace")
-    for pattern, encoding in BOMLESS_WIDE:
-        if body.startswith(pattern):
-            return body.decode(encoding, "replace")
-    return body.decode("latin-1")
-
-
-@dataclass(frozen=True)
-class Annotation:
-    """The test convention of feedparser's files: simulated response headers and the
-    ``Expect:`` expression, read from the leading XML comment."""
-
-    headers: tuple[tuple[str, str], ...] = ()
-    expect: str | None = None
-
-
-@functools.cache
-def annotation(rel: str) -> Annotation:
-    """The ``Header:`` and ``Expect:`` lines of ``rel``'s first comment (UTF-16/32 files
-    carry theirs encoded like the rest of the document)."""
-    comment = re.search(r"<!--(.*?)-->", sniff_text(corpus_body(rel)), re.DOTALL)
-    if comment is None:
-        return Annotation()
-    lines = comment.group(1).splitlines()
-    headers = tuple(
-        (name.strip(), value.strip())
-        for line in lines
-        if line.startswith("Header:")
-        for name, _, value in [line.removeprefix("Header:").partition(":")]
-    )
-    expects = [line.removeprefix("Expect:").strip() for line in lines if line.startswith("Expect:")]
-    return Annotation(headers, expects[0] if expects else None)
-
-
-def served_headers(rel: str) -> dict[str, str]:
-    """The response headers of ``rel`` from a plain static server: a Content-Type by file
-    extension, replaced or extended by the file's own ``Header:`` lines."""
-    suffix = PurePosixPath(rel).suffix
-    headers = {"Content-Type": DEFAULT_CONTENT_TYPES.get(suffix, "application/xml")}
-    for name, value in annotation(rel).headers:
-        for existing in [key for key in headers if key.lower() == name.lower()]:
-            del headers[existing]
-        headers[name] = value
-    return headers
-
 
 # --------------------------------------------------------------------------- the oracle
 
@@ -193,39 +105,6 @@ def feedparser_oracle(body: bytes, headers: Mapping[str, str] | None = None) -> 
     return feedparser.parse(io.BytesIO(body), response_headers=lowered(headers or {}) or None)
 
 
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def entry_identities(entries: list[dict[str, Any]]) -> set[object]:
-    """refeed's documented entry keys, computed on feedparser's raw entries: the guid, else
-    an absolute http(s) link — qualified by the title when several guid-less entries
-    share it — else what the entry says (title, date, body). Plain ``dict.get`` skips
-    feedparser's aliases (its ``updated`` falls back to ``published``)."""
-    links = Counter(
-        _text(dict.get(entry, "link")) for entry in entries if not dict.get(entry, "id")
-    )
-    return {entry_identity(entry, links) for entry in entries}
-
-
-def entry_identity(entry: dict[str, Any], guidless_links: Counter[str]) -> object:
-    """The key of one entry (see :func:`entry_identities`)."""
-    guid = _text(dict.get(entry, "id")).strip()
-    raw_link = _text(dict.get(entry, "link"))
-    link = raw_link.strip()
-    stamp = _text(dict.get(entry, "published")) or _text(dict.get(entry, "updated"))
-    title = _text(dict.get(entry, "title"))
-    if guid:
-        return ("guid", guid)
-    if re.match(r"https?://", link, re.IGNORECASE):
-        if guidless_links[raw_link] > 1:
-            return ("shared link", link, title)
-        return ("link", link)
-    contents = dict.get(entry, "content") or [{}]
-    body = _text(contents[0].get("value")) or _text(dict.get(entry, "summary"))
-    return ("content", title, stamp, body)
-
-
 JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/1(\.1)?$")
 
 
@@ -247,7 +126,7 @@ def json_feed_items(rel: str) -> list[dict[str, Any]] | None:
     document = json_document(rel)
     if not isinstance(document, dict) or not isinstance(document.get("items"), list):
         return None
-    if not JSON_FEED_VERSION.match(_text(document.get("version"))):
+    if not JSON_FEED_VERSION.match(text_of(document.get("version"))):
         return None
     return [item for item in document["items"] if isinstance(item, dict)]
 
@@ -363,74 +242,6 @@ def refeed_outcome(rel: str) -> Outcome:
     except ParseError as error:
         return Outcome(error=error)
     return Outcome(entries=tuple(entries))
-
-
-# --------------------------------------------------------------------------- HTML checks
-
-
-class _HtmlInspector(HTMLParser):
-    """Collects the visible text of an HTML fragment and everything unsafe in it."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.problems: list[str] = []
-        self.text: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._inspect(tag, attrs)
-        if tag in ("script", "style"):
-            self._hidden += 1
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._inspect(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self._hidden:
-            self._hidden -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self.text.append(data)
-
-    def _inspect(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in UNSAFE_ELEMENTS:
-            self.problems.append(f"<{tag}> element")
-        for name, value in attrs:
-            compact = re.sub(r"[\x00-\x20]+", "", value or "")
-            if name.startswith("on"):
-                self.problems.append(f"event handler {name}= on <{tag}>")
-            if SCRIPT_URL.search(compact):
-                self.problems.append(f"script URL in {name}={value!r} on <{tag}>")
-            if name == "style" and STYLE_ATTACK.search(compact):
-                self.problems.append(f"style attack {value!r} on <{tag}>")
-
-
-def _inspect_html(fragment: str) -> _HtmlInspector:
-    inspector = _HtmlInspector()
-    inspector.feed(fragment)
-    inspector.close()
-    return inspector
-
-
-def html_problems(fragment: str) -> list[str]:
-    """Everything in an HTML fragment that could run script: unsafe elements, ``on*``
-    attributes, ``javascript:``/``vbscript:`` URLs, CSS expressions (also a bare
-    ``<script`` the parser might not see as a tag)."""
-    problems = _inspect_html(fragment).problems
-    if "<script" in fragment.lower():
-        problems.append("'<script' in the markup")
-    return problems
-
-
-def collapse(text: str) -> str:
-    """``text`` with whitespace runs collapsed to one space and trimmed."""
-    return " ".join(text.split())
-
-
-def visible_text(fragment: str) -> str:
-    """The text a reader sees in an HTML fragment, whitespace collapsed."""
-    return collapse("".join(_inspect_html(fragment).text))
 
 
 # --------------------------------------------------------------------------- invariants
@@ -550,8 +361,8 @@ def test_sanitize_corpus_really_carries_payloads() -> None:
     for rel in SANITIZE_FILES:
         parsed = parse_document(corpus_body(rel), served_headers(rel), FEED_URL, MAX_BYTES)
         for entry in parsed.entries:
-            values = [_text(entry.get("summary"))]
-            values += [_text(item.get("value")) for item in entry.get("content") or []]
+            values = [text_of(entry.get("summary"))]
+            values += [text_of(item.get("value")) for item in entry.get("content") or []]
             if any(html_problems(value) for value in values):
                 hostile.add(rel)
     assert len(hostile) >= 35
@@ -610,10 +421,10 @@ def test_charset_from_http_headers_is_honoured(
     assert evaluate_expect(expect, inside[0]), f"refeed's parse misses {expect!r}"
     assert parsed.feed.get("title") == expected["feed"].get("title")
     assert [entry.title for entry in entries] == [
-        collapse(_text(entry.get("title"))) for entry in expected["entries"]
+        collapse(text_of(entry.get("title"))) for entry in expected["entries"]
     ]
     assert [visible_text(entry.summary) for entry in entries] == [
-        visible_text(_text(entry.get("summary"))) for entry in expected["entries"]
+        visible_text(text_of(entry.get("summary"))) for entry in expected["entries"]
     ]
 
 
@@ -635,7 +446,7 @@ def test_entry_language_is_the_declared_one(rel: str, declared: str | None, coun
     configured edition language comes first."""
     parsed, entries = run_refeed(corpus_body(rel), served_headers(rel))
     assert len(entries) == count
-    assert _text(parsed.feed.get("language")) == (declared or "")
+    assert text_of(parsed.feed.get("language")) == (declared or "")
     assert {entry.language for entry in entries} == {declared}
     edition = SourceConfig(id="corpus", url=FEED_URL, language="uk")
     assert {entry.language for entry in normalize_feed(parsed, edition, TAXONOMY, NOW)} == {"uk"}
@@ -750,14 +561,14 @@ def test_json_file(rel: str) -> None:
     assert outcome.error is None
     assert len(outcome.entries) == len(items)
     for item, entry in zip(items, outcome.entries, strict=True):
-        assert entry.title == collapse(_text(item.get("title")))
-        url = _text(item.get("url") or item.get("external_url"))
+        assert entry.title == collapse(text_of(item.get("title")))
+        url = text_of(item.get("url") or item.get("external_url"))
         if url:
             assert entry.link is not None
             assert urlsplit(entry.link).hostname == urlsplit(url).hostname
         else:
             assert entry.link is None
-        assert entry.guid == (_text(item.get("id")) or None)
+        assert entry.guid == (text_of(item.get("id")) or None)
 
 
 def test_json_file_list_covers_both_versions_and_schemes() -> None:
@@ -783,7 +594,7 @@ def test_json_feed_summary_is_plain_text(rel: str) -> None:
     items = json_feed_items(rel) or []
     entries = refeed_outcome(rel).entries
     assert [visible_text(entry.summary) for entry in entries] == [
-        collapse(_text(item.get("summary"))) for item in items
+        collapse(text_of(item.get("summary"))) for item in items
     ]
 
 

@@ -48,9 +48,9 @@ import pytest
 from lxml import etree
 from slugify import slugify
 
-from tests.conftest import CORPUS, write_config
+from tests.corpus import CORPUS, annotation, entry_identities
+from tests.factories import write_config
 from tests.feedserver import FeedServer
-from tests.test_corpus import annotation, entry_identities
 
 pytestmark = pytest.mark.skipif(
     not CORPUS.is_dir(), reason="feed corpus ../shared/corpus is absent"

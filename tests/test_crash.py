@@ -56,9 +56,8 @@ from lxml import html as lxml_html
 
 from refeed.publish import MANIFEST
 from refeed.server import resolve_output_path
-from tests.conftest import write_config
+from tests.factories import free_port, write_config
 from tests.feedserver import FeedServer
-from tests.test_end_to_end import free_port
 
 FEEDS = 16  # sources in the crash farm
 INITIAL = 24  # entries per source before the first poll

@@ -23,9 +23,8 @@ import pytest
 from refeed.config import load_settings
 from refeed.pipeline import utc_now
 from refeed.scheduler import Daemon
-from tests.conftest import read_data, write_config
+from tests.factories import free_port, read_data, write_config
 from tests.feedserver import FeedServer
-from tests.test_end_to_end import free_port
 
 
 def wait_until(check: Callable[[], bool], seconds: float = 30) -> None:

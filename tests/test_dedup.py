@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -29,25 +29,10 @@ from refeed.dedup import (
     words,
 )
 from refeed.model import Decision, Entry, FetchResult, ProcessedFeed, StoredEntry
-from refeed.store import Store
+from refeed.storage import Store
+from tests.factories import NOON, STORY, likeness_of, make_entry
 
-NOON = datetime(2026, 10, 4, 12, 0, tzinfo=UTC)
 POLICY = DedupPolicy(window=timedelta(hours=72))
-STORY = ("Russian drones attack Kyiv overnight: debris falls on a house in Dniprovskyi "
-         "district, no casualties reported by the city military administration")
-
-
-def make_entry(**changes: object) -> Entry:
-    """An English entry of source ``a``; ``changes`` override fields."""
-    entry = Entry(
-        source_id="a", key="guid-1", guid="guid-1", link="https://x.example/story",
-        canonical_url="https://x.example/story", title="Talks resume", summary="<p>s</p>",
-        content="", authors=("Ann",), published=NOON, updated=NOON, dated=True,
-        tags=("negotiations",), language="en", enclosures=(), content_hash="h1",
-    )
-    return replace(entry, **changes)  # type: ignore[arg-type]
-
-
 def stored(entry_id: int, **changes: object) -> StoredEntry:
     """A stored row of source ``b`` that matches :func:`make_entry` by URL and hash."""
     row = StoredEntry(
@@ -116,13 +101,6 @@ def test_opted_out_sources_and_the_off_switch() -> None:
     assert not same_story(make_entry(), stored(5), DedupPolicy(enabled=False))
     assert not same_story(make_entry(), stored(5),
                           DedupPolicy(excluded_sources=frozenset({"b"})))
-
-
-def likeness_of(text: str) -> dict[str, object]:
-    """The near-duplicate fields of an entry or stored row for ``text``."""
-    likeness = text_likeness(text)
-    return {"signature": likeness.signature, "shingles": likeness.shingles,
-            "numbers": likeness.numbers}
 
 
 def test_near_duplicates_by_overlap_within_window() -> None:

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from refeed.pipeline import build_site
-from refeed.store import EntryQuery, Store
+from refeed.storage import EntryQuery, Store
+from tests.factories import build_site, config_settings, poll, stored_timeline
 from tests.feedserver import FeedServer
-from tests.test_pipeline import make_settings, poll
 
 BODY = ("Russian drones attacked Kyiv overnight. Debris fell on a house in the Dniprovskyi "
         "district; the city military administration reported no casualties.")
@@ -32,7 +31,7 @@ def site_files(settings: Any) -> dict[str, bytes]:
     """Every output of the stored timeline."""
     store = Store.open(settings.database)
     try:
-        return build_site(settings, store)
+        return build_site(settings, stored_timeline(store))
     finally:
         store.close()
 
@@ -53,7 +52,7 @@ def test_syndicated_copy_is_listed_once_with_its_provenance(
             "description": BODY + " Reporting by Wire staff."}
     feed_server.serve("up.xml", rss([original]))
     feed_server.serve("wire.xml", rss([copy]))
-    settings = make_settings(tmp_path, [
+    settings = config_settings(tmp_path, [
         {"id": "up-en", "url": feed_server.url("up.xml"), "language": "en"},
         {"id": "wire", "url": feed_server.url("wire.xml")},
     ], tags={"drones": {"match": ["drone"]}})
@@ -76,7 +75,7 @@ def test_an_update_keeps_the_output_id_and_replaces_the_content(
     story = {"guid": "up-1", "title": "Drones attack Kyiv overnight",
              "link": "https://up.example/news/1/", "description": BODY}
     url = feed_server.serve("up.xml", rss([story]))
-    settings = make_settings(tmp_path, [{"id": "up-en", "url": url}])
+    settings = config_settings(tmp_path, [{"id": "up-en", "url": url}])
     poll(settings, worker_pool)
     [before] = items(site_files(settings), "all.json")
     feed_server.serve("up.xml", rss([story | {"description": BODY.replace(
@@ -106,7 +105,7 @@ def test_three_language_editions_stay_one_per_language(
             "guid": f"{code}-1", "title": title, "description": description,
             "link": f"https://up.example/{code}/news/1/"}], language=code))
         sources.append({"id": f"up-{code}", "url": feed_server.url(f"{code}.xml")})
-    settings = make_settings(tmp_path, sources)
+    settings = config_settings(tmp_path, sources)
     results = poll(settings, worker_pool)
     assert sum(result.counts.duplicates for result in results.values()) == 0
     files = site_files(settings)
@@ -123,7 +122,7 @@ def test_a_cms_migration_does_not_flood_outputs(
                 "link": f"https://up.example/news/{n}/",
                 "description": f"{BODY} Item {n}."} for n in range(3)]
     url = feed_server.serve("up.xml", rss(stories))
-    settings = make_settings(tmp_path, [{"id": "up-en", "url": url}])
+    settings = config_settings(tmp_path, [{"id": "up-en", "url": url}])
     poll(settings, worker_pool)
     feed_server.serve("up.xml", rss([story | {"guid": f"new-{n}"}
                                      for n, story in enumerate(stories)]))
@@ -142,7 +141,7 @@ def test_opted_out_source_is_never_merged(
              "link": "https://up.example/news/1/", "description": BODY}
     feed_server.serve("a.xml", rss([story]))
     feed_server.serve("b.xml", rss([story | {"guid": "y"}]))
-    settings = make_settings(tmp_path, [
+    settings = config_settings(tmp_path, [
         {"id": "a", "url": feed_server.url("a.xml")},
         {"id": "b", "url": feed_server.url("b.xml"), "dedup": False},
     ])

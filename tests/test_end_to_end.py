@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from typing import Any
 import feedparser
 import pytest
 
-from tests.conftest import read_data, write_config
+from tests.factories import free_port, read_data, write_config
 from tests.feedserver import FeedServer
 
 SYNDICATED = "Zelenskyy: negotiations in Istanbul will resume next week"
@@ -33,14 +32,6 @@ def refeed(config: Path, *args: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture

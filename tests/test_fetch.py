@@ -26,7 +26,7 @@ from refeed import PROJECT_URL, USER_AGENT
 from refeed.config import PollingConfig, SourceConfig
 from refeed.fetch import Fetcher, is_private_address
 from refeed.model import ErrorInfo, FetchResult, Validators
-from tests.conftest import read_data
+from tests.factories import read_data
 from tests.feedserver import LAST_MODIFIED, FeedServer, Request
 
 FEED = read_data("up-en.xml")

@@ -61,12 +61,12 @@ from refeed.dedup import (
 from refeed.language import NO_DETECTION, LanguagePolicy
 from refeed.model import Entry, ParsedFeed, StoredEntry, Taxonomy
 from refeed.normalize import normalize_entry, normalize_feed
-from refeed.pipeline import build_site, select_site
 from refeed.publish import write_outputs
-from refeed.render import FeedInfo, SourceInfo, render_feed
-from refeed.schema import from_iso, iso
-from refeed.select import EntryList, Output, define_outputs, tag_slug
-from tests.test_corpus import XML_ILLEGAL, html_problems
+from refeed.render import FeedInfo, SourceInfo
+from refeed.select import Output, define_outputs, tag_slug
+from refeed.storage.codecs import from_iso, iso
+from tests.corpus import XML_ILLEGAL, html_problems
+from tests.factories import build_site, render_feed, select_site
 
 NOW = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
 BASE_URL = "http://feeds.example/"
@@ -598,7 +598,7 @@ def test_whole_site_publishes_inside_the_folder_and_every_file_parses(
     data: st.DataObject, config: Settings
 ) -> None:
     entries = data.draw(entry_lists([source.id for source in config.sources]))
-    timeline = EntryList(entries)
+    timeline = entries
     listed = {output.path: len(chosen) for output, chosen in select_site(config, timeline)}
     assert path_problems(listed) == []
     files = build_site(config, timeline)

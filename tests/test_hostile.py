@@ -78,8 +78,8 @@ from lxml import etree
 from refeed.config import PollingConfig, SourceConfig
 from refeed.fetch import Fetcher
 from refeed.model import FetchResult, Validators
-from refeed.store import EntryQuery, Store
-from tests.conftest import read_data, write_config
+from refeed.storage import EntryQuery, Store
+from tests.factories import read_data, write_config
 from tests.feedserver import FeedServer, Request
 
 # --- limits ------------------------------------------------------------------------------

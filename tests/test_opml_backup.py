@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from refeed.cli import cli
 from refeed.config import load_settings
-from tests.conftest import CORPUS
+from tests.corpus import CORPUS
 
 CONFIG = """\
 # my sources, hand-written

@@ -26,7 +26,8 @@ from refeed.model import ParsedFeed, Taxonomy
 from refeed.normalize import sanitize_html
 from refeed.parse import declares_entities, parse_document, parse_json_feed
 from refeed.worker import process_document
-from tests.conftest import CORPUS, read_data
+from tests.corpus import CORPUS
+from tests.factories import read_data
 from tests.feedserver import FeedServer
 
 NOW = datetime(2026, 12, 7, tzinfo=UTC)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -11,39 +10,14 @@ from typing import Any
 
 import pytest
 
-from refeed.config import Settings, load_settings
+from refeed.config import Settings
 from refeed.model import PollResult
 from refeed.normalize import tagging_fingerprint
-from refeed.pipeline import REDIRECT_GRACE, make_worker_pool, poll_all
-from refeed.store import EntryQuery, Store
-from tests.conftest import read_data, write_config
+from refeed.pipeline import REDIRECT_GRACE, make_worker_pool
+from refeed.storage import EntryQuery, Store
+from tests.factories import config_settings, poll, read_data, validators
 from tests.feedserver import FeedServer
 from tests.pool_probe import modules_loaded
-
-TAGS = {
-    "putin": ["Putin", "Путін", "Путин"],
-    "zelenskyy": ["Zelenskyy", "Зеленський", "Зеленский"],
-    "negotiations": {
-        "aliases": ["negotiations", "переговори", "переговоры"],
-        "match": ["(?i)\\bnegotiat", "(?i)переговор"],
-    },
-}
-
-
-def make_settings(tmp_path: Path, sources: list[dict[str, Any]], **extra: Any) -> Settings:
-    """Write a config with ``sources`` (plus sections in ``extra``) and load it."""
-    config = {"site": {"languages": ["uk", "ru", "en"]}, "sources": sources, "tags": TAGS}
-    return load_settings(write_config(tmp_path, config | extra))
-
-
-def poll(settings: Settings, pool: Executor, *ids: str) -> dict[str, PollResult]:
-    """Run one poll and return the results by source id."""
-    store = Store.open(settings.database)
-    try:
-        results = asyncio.run(poll_all(settings, store, ids or None, executor=pool))
-    finally:
-        store.close()
-    return {result.source_id: result for result in results}
 
 
 def source_states(settings: Settings) -> dict[str, dict[str, Any]]:
@@ -88,7 +62,7 @@ def news_site(feed_server: FeedServer) -> list[dict[str, Any]]:
 def test_first_poll_stores_every_entry_normalized(
     tmp_path: Path, news_site: list[dict[str, Any]], worker_pool: Executor
 ) -> None:
-    settings = make_settings(tmp_path, news_site)
+    settings = config_settings(tmp_path, news_site)
     results = poll_site(settings, worker_pool)
     assert {sid: r.status for sid, r in results.items()} == dict.fromkeys(results, "ok")
     assert {sid: r.counts.new for sid, r in results.items()} == {
@@ -117,7 +91,7 @@ def feed_server_url(sources: list[dict[str, Any]], path: str) -> str:
 def test_tags_are_one_across_languages(
     tmp_path: Path, news_site: list[dict[str, Any]], worker_pool: Executor
 ) -> None:
-    settings = make_settings(tmp_path, news_site)
+    settings = config_settings(tmp_path, news_site)
     poll_site(settings, worker_pool)
     by_tag = {
         tag: sorted(row["source_id"] for row in timeline(settings, tag=tag))
@@ -136,7 +110,7 @@ def test_tags_are_one_across_languages(
 def test_syndicated_story_is_stored_once_plus_a_duplicate_record(
     tmp_path: Path, news_site: list[dict[str, Any]], worker_pool: Executor
 ) -> None:
-    settings = make_settings(tmp_path, news_site)
+    settings = config_settings(tmp_path, news_site)
     results = poll_site(settings, worker_pool)
     assert results["wire"].counts.duplicates == 1
     everything = timeline(settings, include_duplicates=True)
@@ -154,7 +128,7 @@ def test_second_poll_of_unchanged_sources_is_all_304_and_adds_nothing(
     tmp_path: Path, news_site: list[dict[str, Any]], worker_pool: Executor,
     feed_server: FeedServer,
 ) -> None:
-    settings = make_settings(tmp_path, news_site)
+    settings = config_settings(tmp_path, news_site)
     poll(settings, worker_pool)
     before = timeline(settings, include_duplicates=True)
     again = poll(settings, worker_pool)
@@ -168,7 +142,7 @@ def test_unchanged_content_without_validators_changes_nothing(
     tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
 ) -> None:
     url = feed_server.serve("plain.xml", read_data("up-en.xml"), validators=False)
-    settings = make_settings(tmp_path, [{"id": "plain", "url": url}])
+    settings = config_settings(tmp_path, [{"id": "plain", "url": url}])
     poll(settings, worker_pool)
     before = timeline(settings)
     counts = poll(settings, worker_pool)["plain"].counts
@@ -183,7 +157,7 @@ def test_changed_entry_is_updated_in_place(
     tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
 ) -> None:
     url = feed_server.serve("en.xml", read_data("up-en.xml"))
-    settings = make_settings(tmp_path, [{"id": "up-en", "url": url, "language": "en"}])
+    settings = config_settings(tmp_path, [{"id": "up-en", "url": url, "language": "en"}])
     poll(settings, worker_pool)
     [before] = [r for r in timeline(settings) if r["title"] == "Kyiv metro reopens after repairs"]
     changed = read_data("up-en.xml").replace(
@@ -221,7 +195,7 @@ def test_bad_source_fails_alone(
     data = read_data(body) if isinstance(body, str) else body
     bad_url = feed_server.serve(f"{case}.xml", data, **route)
     good_url = feed_server.serve("good.xml", read_data("up-en.xml"))
-    settings = make_settings(
+    settings = config_settings(
         tmp_path,
         [{"id": "bad", "url": bad_url}, {"id": "good", "url": good_url}],
         polling={"timeout": "2s", "max_bytes": "1MB"},
@@ -244,7 +218,7 @@ def test_connection_refused_fails_alone(
     tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
 ) -> None:
     good_url = feed_server.serve("good.xml", read_data("up-en.xml"))
-    settings = make_settings(
+    settings = config_settings(
         tmp_path,
         [{"id": "down", "url": "http://127.0.0.1:9/feed"}, {"id": "good", "url": good_url}],
     )
@@ -259,23 +233,23 @@ def test_failed_poll_keeps_entries_and_validators(
     tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
 ) -> None:
     url = feed_server.serve("en.xml", read_data("up-en.xml"))
-    settings = make_settings(tmp_path, [{"id": "up-en", "url": url}])
+    settings = config_settings(tmp_path, [{"id": "up-en", "url": url}])
     poll(settings, worker_pool)
     feed_server.serve("en.xml", b"down for maintenance", status=503)
     assert poll(settings, worker_pool)["up-en"].status == "failed"
     store = Store.open(settings.database)
     [state] = store.source_states()
-    validators = store.validators("up-en")
+    sent = validators(store, "up-en")
     store.close()
     assert state["entries"] == 3
-    assert validators.etag is not None
+    assert sent.etag is not None
 
 
 def test_json_feed_source(tmp_path: Path, feed_server: FeedServer, worker_pool: Executor) -> None:
     url = feed_server.serve(
         "wire.json", read_data("wire.json"), content_type="application/feed+json"
     )
-    settings = make_settings(tmp_path, [{"id": "wire", "url": url}])
+    settings = config_settings(tmp_path, [{"id": "wire", "url": url}])
     assert poll(settings, worker_pool)["wire"].counts.new == 1
     [row] = timeline(settings)
     assert row["title"] == "Peace talks: delegations land in Geneva"
@@ -291,7 +265,7 @@ def test_json_feed_source(tmp_path: Path, feed_server: FeedServer, worker_pool: 
 def test_poll_named_sources_only(
     tmp_path: Path, news_site: list[dict[str, Any]], worker_pool: Executor
 ) -> None:
-    settings = make_settings(tmp_path, news_site)
+    settings = config_settings(tmp_path, news_site)
     assert set(poll(settings, worker_pool, "up-uk")) == {"up-uk"}
     assert {row["source_id"] for row in timeline(settings)} == {"up-uk"}
 
@@ -307,7 +281,7 @@ def test_next_due_follows_the_source_interval(
 ) -> None:
     """One entry says nothing about the feed's pace: the configured interval holds."""
     url = feed_server.serve("wire.json", read_data("wire.json"))
-    settings = make_settings(tmp_path, [{"id": "en", "url": url, "interval": "10m"}])
+    settings = config_settings(tmp_path, [{"id": "en", "url": url, "interval": "10m"}])
     poll(settings, worker_pool)
     assert timedelta(minutes=9) <= next_delay(settings) <= timedelta(minutes=11)  # +- jitter
 
@@ -316,7 +290,7 @@ def test_retry_after_on_503_postpones_the_next_poll(
     tmp_path: Path, feed_server: FeedServer, worker_pool: Executor
 ) -> None:
     url = feed_server.serve("busy.xml", b"busy", status=503, headers={"Retry-After": "7200"})
-    settings = make_settings(tmp_path, [{"id": "busy", "url": url, "interval": "10m"}])
+    settings = config_settings(tmp_path, [{"id": "busy", "url": url, "interval": "10m"}])
     poll(settings, worker_pool)
     assert timedelta(hours=1.8) <= next_delay(settings) <= timedelta(hours=2.2)
     [state] = source_states(settings).values()
@@ -328,7 +302,7 @@ def test_cache_control_max_age_postpones_the_next_poll(
 ) -> None:
     url = feed_server.serve("wire.json", read_data("wire.json"),
                             headers={"Cache-Control": "max-age=3600"})
-    settings = make_settings(tmp_path, [{"id": "en", "url": url, "interval": "10m"}])
+    settings = config_settings(tmp_path, [{"id": "en", "url": url, "interval": "10m"}])
     poll(settings, worker_pool)
     assert timedelta(minutes=54) <= next_delay(settings) <= timedelta(minutes=66)
 
@@ -339,7 +313,7 @@ def test_permanent_redirects_are_followed_after_a_grace_of_polls(
 ) -> None:
     feed_server.serve("new.xml", read_data("up-en.xml"))
     feed_server.serve("old.xml", redirect=feed_server.url("new.xml"), redirect_status=status)
-    settings = make_settings(tmp_path, [{"id": "en", "url": feed_server.url("old.xml")}])
+    settings = config_settings(tmp_path, [{"id": "en", "url": feed_server.url("old.xml")}])
     for _ in range(REDIRECT_GRACE):
         assert poll(settings, worker_pool)["en"].status in ("ok", "not-modified")
     assert len(feed_server.requests_to("old.xml")) == REDIRECT_GRACE
@@ -357,14 +331,14 @@ def test_slow_feeds_and_their_own_hints_are_polled_less_often(
     """up-en's entries are hours apart: a 10-minute interval stretches to a quarter of
     the median gap; a feed's <ttl> stretches it too."""
     slow = feed_server.serve("en.xml", read_data("up-en.xml"))
-    settings = make_settings(tmp_path, [{"id": "en", "url": slow, "interval": "10m"}])
+    settings = config_settings(tmp_path, [{"id": "en", "url": slow, "interval": "10m"}])
     poll(settings, worker_pool)
     assert timedelta(hours=2.9) <= next_delay(settings) <= timedelta(hours=3.7)  # 13.2 h / 4
     rss = read_data("up-uk.xml").replace(b"<channel>", b"<channel><ttl>120</ttl>")
     feed_server.serve("uk.xml", rss)
     other = tmp_path / "other"
     other.mkdir()
-    settings = make_settings(other, [{"id": "uk", "url": feed_server.url("uk.xml"),
+    settings = config_settings(other, [{"id": "uk", "url": feed_server.url("uk.xml"),
                                       "interval": "10m"}])
     poll(settings, worker_pool)
     assert timedelta(minutes=108) <= next_delay(settings) <= timedelta(minutes=132)
@@ -389,7 +363,7 @@ def test_a_not_modified_poll_keeps_the_pace_learned_from_the_entries(
     """Entries 8 h apart make a 2 h pace (a quarter of the gap), stored with the source;
     a 304 brings no entry, and the next poll is still paced by the stored entries."""
     url = feed_server.serve("paced.xml", paced_feed(5, timedelta(hours=8)))
-    settings = make_settings(tmp_path, [{"id": "en", "url": url, "interval": "10m"}])
+    settings = config_settings(tmp_path, [{"id": "en", "url": url, "interval": "10m"}])
     poll(settings, worker_pool)
     assert source_states(settings)["en"]["pace"] == 7200
     assert timedelta(hours=1.8) <= next_delay(settings) <= timedelta(hours=2.2)
@@ -402,7 +376,7 @@ def test_a_pace_never_stored_is_computed_on_a_not_modified_poll(
 ) -> None:
     """A database from before paces were stored learns them on its first 304."""
     url = feed_server.serve("paced.xml", paced_feed(5, timedelta(hours=8)))
-    settings = make_settings(tmp_path, [{"id": "en", "url": url, "interval": "10m"}])
+    settings = config_settings(tmp_path, [{"id": "en", "url": url, "interval": "10m"}])
     poll(settings, worker_pool)
     store = Store.open(settings.database)
     store.db.execute("UPDATE sources SET pace = NULL, next_due = NULL")
@@ -421,7 +395,7 @@ def test_a_broken_document_served_again_unchanged_is_not_parsed_again(
     would be used fails differently), and a repaired document is parsed as usual."""
     url = feed_server.serve("broken.xml", "<html><body>Not a feed</body></html>",
                             content_type="text/html", validators=False)
-    settings = make_settings(tmp_path, [{"id": "en", "url": url}])
+    settings = config_settings(tmp_path, [{"id": "en", "url": url}])
     first = poll(settings, worker_pool)["en"]
     assert first.status == "failed"
     assert first.error is not None
@@ -444,7 +418,7 @@ def test_a_poll_into_an_empty_timeline_records_the_tag_rules_it_stores_under(
 ) -> None:
     """Entries are tagged as they are stored: the first publish must not tag the whole
     timeline again (it did, 49,000 entries after a cold ingest)."""
-    settings = make_settings(tmp_path, news_site)
+    settings = config_settings(tmp_path, news_site)
     poll(settings, worker_pool)
     store = Store.open(settings.database)
     try:

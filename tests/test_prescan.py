@@ -17,9 +17,9 @@ import pytest
 from refeed.parse import MAX_ENTRIES, parse_document
 from refeed.pipeline import poll_all
 from refeed.prescan import prescan
-from refeed.store import Store
+from refeed.storage import Store
+from tests.factories import config_settings
 from tests.feedserver import FeedServer
-from tests.test_pipeline import make_settings
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -202,7 +202,7 @@ def test_incremental_poll_stores_what_a_full_parse_stores(
     source = {"id": "news", "url": feed_server.url("feed.xml"), "language": "en"}
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    incremental = make_settings(tmp_path / "a", [source])
+    incremental = config_settings(tmp_path / "a", [source])
     with CountingExecutor() as executor:
         assert poll_once(incremental, executor)["new"] == 3
         churned = rss(["delta negotiations", "alpha Putin", "beta two (fixed)", "gamma three"])
@@ -210,7 +210,7 @@ def test_incremental_poll_stores_what_a_full_parse_stores(
         counts = poll_once(incremental, executor)
         assert (counts["new"], counts["updated"], counts["unchanged"]) == (1, 1, 2)
         assert executor.jobs == 2
-        full = make_settings(tmp_path / "b", [source])
+        full = config_settings(tmp_path / "b", [source])
         poll_once(full, executor)
     assert stored(incremental.database) == stored(full.database)
 
@@ -220,13 +220,13 @@ def test_unchanged_body_without_validators_is_not_parsed_again(
 ) -> None:
     feed_server.serve("feed.xml", rss(["alpha one", "beta two"]), validators=False)
     source = {"id": "news", "url": feed_server.url("feed.xml"), "language": "en"}
-    settings = make_settings(tmp_path, [source])
+    settings = config_settings(tmp_path, [source])
     with CountingExecutor() as executor:
         poll_once(settings, executor)
         counts = poll_once(settings, executor)
         assert executor.jobs == 1
         assert counts == {"status": "ok", "new": 0, "updated": 0, "unchanged": 2, "duplicates": 0}
         # new tag rules change how items are read: everything is parsed again
-        retagged = make_settings(tmp_path, [source], tags={"beta": ["beta"]})
+        retagged = config_settings(tmp_path, [source], tags={"beta": ["beta"]})
         assert poll_once(retagged, executor)["unchanged"] == 2
         assert executor.jobs == 2

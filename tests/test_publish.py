@@ -18,7 +18,6 @@ from lxml import etree
 from refeed.config import Settings, load_settings
 from refeed.errors import ConfigError, PublishError
 from refeed.model import Entry
-from refeed.pipeline import build_site, select_site
 from refeed.publish import (
     MANIFEST,
     STALE_TEMPORARY_SECONDS,
@@ -27,9 +26,8 @@ from refeed.publish import (
     write_outputs,
 )
 from refeed.render import entry_uid
-from refeed.select import EntryList, define_outputs, tag_registry, tag_usage
-from tests.test_dedup import NOON, make_entry
-from tests.test_select import make_settings
+from refeed.select import define_outputs, tag_registry
+from tests.factories import NOON, build_site, make_entry, select_site, site_settings, tag_usage
 
 OLD = 1_000_000_000  # 2001-09-09: an mtime no write during the test can produce
 SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
@@ -228,9 +226,9 @@ def test_a_non_list_manifest_is_not_fatal(tmp_path: Path, manifest: bytes) -> No
 # --- build_site ---------------------------------------------------------------------------
 
 
-def site_settings(**publish: Any) -> Settings:
+def publishing_settings(**publish: Any) -> Settings:
     """Two languages, two configured tags and a named feed; ``publish`` overrides keys."""
-    return make_settings(
+    return site_settings(
         tags={"putin": ["Путін", "Путин"], "negotiations": {"aliases": ["переговори"]}},
         publish={"tag_min_entries": 2, "feeds": [{"id": "talks-en", "tags": ["negotiations"],
                                                   "languages": ["en"]}]} | publish,
@@ -252,9 +250,9 @@ def site_timeline() -> list[Entry]:
 
 @pytest.mark.parametrize("formats", [["atom", "rss", "json"], ["atom"], ["json", "rss"]])
 def test_build_site_produces_every_output_in_every_format(formats: list[str]) -> None:
-    config = site_settings(formats=formats)
+    config = publishing_settings(formats=formats)
     timeline = site_timeline()
-    files = build_site(config, EntryList(timeline))
+    files = build_site(config, timeline)
     outputs = define_outputs(config, tag_usage(timeline))
     assert {"tag/economy", "tag/economy/uk", "talks-en"} <= {o.path for o in outputs}
     assert set(files) == {"index.html", "outputs.opml"} | {
@@ -262,7 +260,7 @@ def test_build_site_produces_every_output_in_every_format(formats: list[str]) ->
 
 
 def test_every_built_file_parses() -> None:
-    files = build_site(site_settings(), EntryList(site_timeline()))
+    files = build_site(publishing_settings(), site_timeline())
     for name, data in files.items():
         if name.endswith((".atom", ".rss")):
             etree.fromstring(data, SAFE_PARSER)
@@ -276,7 +274,7 @@ def test_every_built_file_parses() -> None:
 
 
 def test_build_site_selects_per_output() -> None:
-    files = build_site(site_settings(), EntryList(site_timeline()))
+    files = build_site(publishing_settings(), site_timeline())
 
     def ids(name: str) -> list[str]:
         return [item["id"] for item in json.loads(files[name])["items"]]
@@ -292,26 +290,26 @@ def test_build_site_selects_per_output() -> None:
 
 
 def test_rebuilding_gives_identical_bytes_whatever_the_timeline_order() -> None:
-    first = build_site(site_settings(), EntryList(site_timeline()))
-    assert build_site(site_settings(), EntryList(site_timeline())) == first
+    first = build_site(publishing_settings(), site_timeline())
+    assert build_site(publishing_settings(), site_timeline()) == first
     shuffled = site_timeline()
     random.Random(7).shuffle(shuffled)
-    assert build_site(site_settings(), EntryList(shuffled)) == first
+    assert build_site(publishing_settings(), shuffled) == first
 
 
 def test_publishing_an_unchanged_site_writes_nothing(tmp_path: Path) -> None:
-    files = build_site(site_settings(), EntryList(site_timeline()))
+    files = build_site(publishing_settings(), site_timeline())
     assert len(write_outputs(tmp_path, files).written) == len(files)
     age(tmp_path)
-    report = write_outputs(tmp_path, build_site(site_settings(), EntryList(site_timeline())))
+    report = write_outputs(tmp_path, build_site(publishing_settings(), site_timeline()))
     assert (report.written, report.unchanged, report.removed) == ((), len(files), ())
     assert set(mtimes(tmp_path).values()) == {OLD}
 
 
 def test_dropping_a_tag_from_the_config_removes_its_outputs(tmp_path: Path) -> None:
-    write_outputs(tmp_path, build_site(site_settings(), EntryList(site_timeline())))
-    smaller = make_settings(tags={"putin": []}, publish={"tag_min_entries": 99})
-    report = write_outputs(tmp_path, build_site(smaller, EntryList(site_timeline())))
+    write_outputs(tmp_path, build_site(publishing_settings(), site_timeline()))
+    smaller = site_settings(tags={"putin": []}, publish={"tag_min_entries": 99})
+    report = write_outputs(tmp_path, build_site(smaller, site_timeline()))
     assert "tag/negotiations/uk.atom" in report.removed
     assert "talks-en.rss" in report.removed
     assert not (tmp_path / "tag" / "negotiations").exists()
@@ -319,10 +317,12 @@ def test_dropping_a_tag_from_the_config_removes_its_outputs(tmp_path: Path) -> N
     assert (tmp_path / "tag" / "putin" / "uk.json").is_file()
 
 
-@pytest.mark.parametrize("field", ["site.title", "sources[0].title", "publish.feeds[0].title"])
-def test_control_characters_in_config_titles_never_break_publishing(
-    tmp_path: Path, field: str
+@pytest.mark.parametrize(("field", "line"), [("site.title", 1), ("sources[0].title", 3),
+                                           ("publish.feeds[0].title", 6)])
+def test_control_characters_in_config_titles_are_refused_at_their_line(
+    tmp_path: Path, field: str, line: int
 ) -> None:
+    # a title that feeds cannot carry (XML 1.0 has no U+0007) never reaches publishing
     site = 'site: {title: "%s"}\n'
     source = 'sources:\n  - {id: a, url: "https://a.example/f", title: "%s"}\n'
     feeds = 'publish:\n  feeds:\n    - {id: x, title: "%s"}\n'
@@ -330,22 +330,22 @@ def test_control_characters_in_config_titles_never_break_publishing(
     text = "".join(part % ("bell\\x07" if name == field else "ok")
                    for name, part in parts.items())
     (tmp_path / "config.yaml").write_text(text, encoding="utf-8")
-    try:
-        config = load_settings(tmp_path / "config.yaml")
-    except ConfigError:
-        return  # refusing the config is a fine outcome too
-    build_site(config, EntryList([make_entry()]))
+    with pytest.raises(ConfigError) as refused:
+        load_settings(tmp_path / "config.yaml")
+    [problem] = refused.value.problems
+    assert (problem.field, problem.line) == (field, line)
+    assert "control characters" in problem.message
 
 
 def test_a_published_feed_tag_output_stays_while_the_tag_is_in_use() -> None:
-    config = make_settings(publish={"tag_min_entries": 3})
+    config = site_settings(publish={"tag_min_entries": 3})
     timeline = [make_entry(key=f"k{i}", tags=("Economy",)) for i in range(3)]
-    site = select_site(config, EntryList(timeline))
+    site = select_site(config, timeline)
     assert "tag/economy" in [output.path for output, _ in site]
     registry = tag_registry(output for output, _ in site)
     pruned = timeline[:2]  # one entry pruned by retention
-    assert "tag/economy.atom" in build_site(config, EntryList(pruned), registry)
-    assert "tag/economy.atom" not in build_site(config, EntryList(pruned))
+    assert "tag/economy.atom" in build_site(config, pruned, registry)
+    assert "tag/economy.atom" not in build_site(config, pruned)
 
 
 def test_the_manifest_keeps_the_tag_slugs_and_drops_unsafe_ones(tmp_path: Path) -> None:

@@ -18,11 +18,11 @@ from refeed.dedup import DedupPolicy
 from refeed.errors import PublishError
 from refeed.model import Entry, FetchResult, ProcessedFeed
 from refeed.normalize import entry_tags, tagging_text
-from refeed.pipeline import build_site, publish_all, retag_timeline
+from refeed.pipeline import publish_all, retag_timeline
 from refeed.publish import MANIFEST, read_manifest
 from refeed.select import recount
-from refeed.store import ChangesMark, Store
-from tests.test_pipeline import TAGS, make_settings
+from refeed.storage import ChangesMark, Store
+from tests.factories import TAGS, build_site, config_settings, stored_timeline
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 POLICY = DedupPolicy(window=timedelta(days=30))
@@ -45,7 +45,7 @@ def settings_for(tmp_path: Path, tags: dict[str, Any]) -> Settings:
     """Small listings (so they fill, and entries fall out of them), every output kind."""
     sources = [{"id": source, "url": f"https://{source}.example/feed", "language": language}
                for source, language in SOURCES]
-    return make_settings(tmp_path, sources, tags=tags, output_dir="out",
+    return config_settings(tmp_path, sources, tags=tags, output_dir="out",
                          publish={"limit": 4, "tag_min_entries": 2, "feeds": NAMED})
 
 
@@ -146,7 +146,7 @@ def published_and_expected(settings: Settings, store: Store) -> tuple[dict[str, 
     publish from scratch makes of the same timeline."""
     registry = read_manifest(settings.output_dir).tags
     publish_all(settings, store)
-    expected = build_site(settings, store, registry)
+    expected = build_site(settings, stored_timeline(store), registry)
     published = {path.relative_to(settings.output_dir).as_posix(): path.read_bytes()
                  for path in settings.output_dir.rglob("*")
                  if path.is_file() and path.name != MANIFEST}
@@ -295,9 +295,9 @@ def test_a_snapshot_reads_the_change_log_and_the_entries_at_one_moment(
             mark = store.changes_mark()
             room.poll("kyiv-en", [room.entry("kyiv-en", "en", 1)])  # another connection
             assert store.changes_mark() == mark
-            assert len(store.timeline()) == 1
+            assert len(stored_timeline(store)) == 1
         assert store.changes_mark().position > mark.position
-        assert len(store.timeline()) == 2
+        assert len(stored_timeline(store)) == 2
     finally:
         poller.close()
 

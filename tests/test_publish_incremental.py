@@ -13,11 +13,20 @@ import pytest
 from refeed.config import Settings
 from refeed.pipeline import publish_all
 from refeed.publish import MANIFEST, PublishReport, read_manifest
-from refeed.select import define_outputs, first_entries, select_entries, tag_usage
-from refeed.store import Store
-from tests.conftest import read_data
+from refeed.select import define_outputs
+from refeed.storage import Store
+from tests.factories import (
+    candidates,
+    config_settings,
+    first_entries,
+    poll,
+    read_data,
+    select_entries,
+    stored_tag_usage,
+    stored_timeline,
+    tag_usage,
+)
 from tests.feedserver import FeedServer
-from tests.test_pipeline import make_settings, poll
 
 NAMED = [
     {"id": "talks-en", "tags": ["negotiations"], "languages": ["en"]},
@@ -43,7 +52,7 @@ def site(tmp_path: Path, feed_server: FeedServer, worker_pool: Executor) -> Sett
     sources = [{"id": name, "url": feed_server.url(f"{name}.xml"), "language": name[3:]}
                for name in ("up-uk", "up-ru", "up-en")]
     sources.append({"id": "wire", "url": feed_server.url("wire.atom")})
-    settings = make_settings(tmp_path, sources, publish={"feeds": NAMED, "tag_min_entries": 1},
+    settings = config_settings(tmp_path, sources, publish={"feeds": NAMED, "tag_min_entries": 1},
                              output_dir="out")
     poll(settings, worker_pool, "up-uk", "up-ru", "up-en")
     poll(settings, worker_pool)
@@ -64,15 +73,15 @@ def test_indexed_selection_equals_the_in_memory_one(site: Settings, sparse_tag_r
     store = Store.open(site.database)
     store.sparse_tag_rows = sparse_tag_rows
     try:
-        timeline = store.timeline()
+        timeline = stored_timeline(store)
         assert len(timeline) >= 7
-        usage = store.tag_usage()
+        usage = stored_tag_usage(store)
         assert usage == tag_usage(timeline)
         outputs = define_outputs(site, usage)
         assert {"talks-en", "tag/putin/uk", "lang/ru"} <= {output.path for output in outputs}
         for output in outputs:
             expected = select_entries(output, timeline)
-            assert first_entries(output, store.candidates(output)) == expected, output.path
+            assert first_entries(output, candidates(store, output)) == expected, output.path
     finally:
         store.close()
 
@@ -115,7 +124,7 @@ def test_changed_settings_render_everything_again(
     publish(site)
     before = json.loads((site.output_dir / MANIFEST).read_bytes())["fingerprints"]
     retitled: dict[str, Any] = {"site": {"languages": ["uk", "ru", "en"], "title": "Renamed"}}
-    renamed = make_settings(tmp_path, [source.model_dump(mode="json", exclude_none=True)
+    renamed = config_settings(tmp_path, [source.model_dump(mode="json", exclude_none=True)
                                        for source in site.sources],
                             publish={"feeds": NAMED, "tag_min_entries": 1}, output_dir="out",
                             **retitled)

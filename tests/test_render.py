@@ -33,16 +33,13 @@ from refeed.render import (
     assemble,
     entry_fragments,
     entry_uid,
-    feed_updated,
     feed_url,
-    render_feed,
     render_index,
     render_opml,
     split_document,
 )
 from refeed.select import Output, define_outputs
-from tests.test_dedup import NOON, make_entry
-from tests.test_select import make_settings
+from tests.factories import NOON, feed_updated, make_entry, render_feed, site_settings
 
 FORMATS = ("atom", "rss", "json")
 XML_FORMATS = ("atom", "rss")
@@ -357,7 +354,7 @@ def test_entry_id_depends_on_source_and_key_only(changes: dict[str, Any], same: 
 def test_entry_id_is_the_same_in_every_format_and_output() -> None:
     entry = make_entry(tags=("putin",), language="uk")
     ids = set()
-    for output in define_outputs(make_settings(tags={"putin": []}), {}):
+    for output in define_outputs(site_settings(tags={"putin": []}), {}):
         info = feed_info(output)
         ids.add(parse_xml(render_feed("atom", info, [entry])).findtext(f"{A}entry/{A}id"))
         ids.add(parse_xml(render_feed("rss", info, [entry])).findtext("channel/item/guid"))
@@ -473,7 +470,7 @@ def test_superscript_enclosure_length_does_not_crash_normalize() -> None:
 
 def site_listings(title: str = "Site") -> list[Listing]:
     """A listing for every output of a site with two languages, two tags and a named feed."""
-    config = make_settings(
+    config = site_settings(
         site={"title": title, "base_url": BASE, "languages": ["en", "uk"]},
         tags={"putin": ["Путін"], "<b>bold</b>": []},
         publish={"feeds": [{"id": "talks", "title": "Talks & <more>"}]},

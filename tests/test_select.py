@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refeed.config import Settings
 from refeed.model import Entry
 from refeed.select import (
     Listed,
@@ -21,12 +20,10 @@ from refeed.select import (
     matches,
     published_tags,
     relisted,
-    select_entries,
     tag_registry,
     tag_slug,
-    tag_usage,
 )
-from tests.test_dedup import NOON, make_entry
+from tests.factories import NOON, make_entry, select_entries, site_settings, tag_usage
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 OUTPUT_PATH = re.compile(r"^[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)*$")
@@ -34,18 +31,6 @@ HOSTILE_TAGS = [
     "../../etc/passwd", "/abs", "%2e%2e", "..", ".", "", " ", "🎉🔥", "Путін", "Переговори",
     "a/b", "a\\b", "C:\\Windows", "~root", "tag/../..", "\u202eevil", "x" * 300, "İstanbul",
 ]
-
-
-def make_settings(**sections: Any) -> Settings:
-    """Validated settings with sources ``a`` and ``b``; ``sections`` replace top-level keys."""
-    document: dict[str, Any] = {
-        "site": {"title": "Site", "base_url": "http://feeds.example/", "languages": ["en", "uk"]},
-        "sources": [
-            {"id": "a", "url": "https://a.example/feed"},
-            {"id": "b", "url": "https://b.example/feed"},
-        ],
-    }
-    return Settings.model_validate(document | sections)
 
 
 def numbered(count: int, **changes: Any) -> list[Entry]:
@@ -71,7 +56,7 @@ def keys(entries: list[Entry]) -> list[str]:
 
 
 def test_default_outputs_in_index_order() -> None:
-    config = make_settings(
+    config = site_settings(
         tags={"putin": ["Путін"], "negotiations": ["переговори"]},
         publish={"feeds": [{"id": "talks", "tags": ["negotiations"]}]},
     )
@@ -84,7 +69,7 @@ def test_default_outputs_in_index_order() -> None:
 
 
 def test_output_kinds_titles_and_filters() -> None:
-    config = make_settings(tags={"putin": ["Путін"]})
+    config = site_settings(tags={"putin": ["Путін"]})
     by_path = {output.path: output for output in define_outputs(config, {})}
     assert by_path["all"] == Output("all", "Site", "all", limit=50)
     assert by_path["lang/uk"].kind == "language"
@@ -106,31 +91,31 @@ def test_output_kinds_titles_and_filters() -> None:
     ],
 )
 def test_each_output_family_can_be_switched_off(flag: str, gone: set[str]) -> None:
-    everything = set(paths(define_outputs(make_settings(tags={"putin": []}), {})))
-    config = make_settings(tags={"putin": []}, publish={flag: False})
+    everything = set(paths(define_outputs(site_settings(tags={"putin": []}), {})))
+    config = site_settings(tags={"putin": []}, publish={flag: False})
     assert set(paths(define_outputs(config, {}))) == everything - gone
 
 
 def test_configured_tags_have_outputs_even_before_any_entry() -> None:
-    config = make_settings(tags={"putin": ["Путін"]})
+    config = site_settings(tags={"putin": ["Путін"]})
     assert "tag/putin" in paths(define_outputs(config, {}))
 
 
 @pytest.mark.parametrize(("count", "published"), [(4, False), (5, True), (40, True)])
 def test_feed_tags_need_tag_min_entries(count: int, published: bool) -> None:
-    config = make_settings(publish={"tag_min_entries": 5})
+    config = site_settings(publish={"tag_min_entries": 5})
     assert ("tag/economy" in paths(define_outputs(config, {"Economy": count}))) is published
 
 
 def test_feed_tag_spelled_like_a_configured_tag_gets_no_second_output() -> None:
-    config = make_settings(tags={"putin": []}, publish={"tag_min_entries": 1})
+    config = site_settings(tags={"putin": []}, publish={"tag_min_entries": 1})
     assert published_tags(config, {"PUTIN": 9, "Sport": 9}) == ["putin", "Sport"]
 
 
 def test_a_tag_keeps_its_slug_when_a_tag_with_the_same_slug_appears() -> None:
     """Беларусь was published as ``tag/belarus``; Belarus (sorting first) comes later and
     must not take over that URL: subscribers of ``tag/belarus`` keep their feed."""
-    config = make_settings(publish={"tag_min_entries": 1})
+    config = site_settings(publish={"tag_min_entries": 1})
     first = define_outputs(config, {"Беларусь": 3})
     assert "tag/belarus" in paths(first)
     later = define_outputs(config, {"Беларусь": 3, "Belarus": 5}, tag_registry(first))
@@ -142,14 +127,14 @@ def test_a_tag_keeps_its_slug_when_a_tag_with_the_same_slug_appears() -> None:
 
 
 def test_a_slug_once_published_is_never_given_to_another_tag() -> None:
-    config = make_settings(publish={"tag_min_entries": 1})
+    config = site_settings(publish={"tag_min_entries": 1})
     registry = tag_registry(define_outputs(config, {"Беларусь": 3}))
     gone = define_outputs(config, {"Belarus": 5}, registry)  # Беларусь has no entries now
     assert [o.path for o in gone if o.kind == "tag"] == ["tag/belarus-2"]
 
 
 def test_frequent_feed_tags_are_sorted_so_slugs_do_not_depend_on_count_order() -> None:
-    config = make_settings(publish={"tag_min_entries": 1})
+    config = site_settings(publish={"tag_min_entries": 1})
     forward = define_outputs(config, {"C++": 3, "C#": 9, "c": 1})
     backward = define_outputs(config, {"c": 1, "C#": 9, "C++": 3})
     assert forward == backward
@@ -161,7 +146,7 @@ def test_named_feed_settings_are_carried_over() -> None:
         "languages": ["en"], "sources": ["a"], "exclude_tags": ["sport"],
         "match": "(?i)istanbul", "exclude": "(?i)sponsored", "limit": 7,
     }
-    config = make_settings(tags={"negotiations": []}, publish={"feeds": [feed], "limit": 30})
+    config = site_settings(tags={"negotiations": []}, publish={"feeds": [feed], "limit": 30})
     named = define_outputs(config, {})[-1]
     assert named == Output(
         "negotiations-en", "Negotiations, in English", "named", ("negotiations",), ("en",),
@@ -170,7 +155,7 @@ def test_named_feed_settings_are_carried_over() -> None:
 
 
 def test_named_feed_defaults_to_its_id_as_title_and_the_global_limit() -> None:
-    config = make_settings(publish={"feeds": [{"id": "everything"}], "limit": 12})
+    config = site_settings(publish={"feeds": [{"id": "everything"}], "limit": 12})
     named = define_outputs(config, {})[-1]
     assert (named.title, named.limit) == ("everything", 12)
 
@@ -210,7 +195,7 @@ def test_entry_matching_several_any_of_filters_is_listed_once() -> None:
 def test_language_output_lists_only_its_language() -> None:
     timeline = [make_entry(key="en", language="en"), make_entry(key="uk", language="uk"),
                 make_entry(key="none", language=None)]
-    config = make_settings()
+    config = site_settings()
     outputs = {output.path: output for output in define_outputs(config, {})}
     assert keys(select_entries(outputs["lang/uk"], timeline)) == ["uk"]
     assert sorted(keys(select_entries(outputs["all"], timeline))) == ["en", "none", "uk"]
@@ -222,7 +207,7 @@ def test_tag_language_output_needs_both() -> None:
         make_entry(key="tag-only", tags=("putin",), language="en"),
         make_entry(key="lang-only", tags=("sport",), language="uk"),
     ]
-    outputs = {o.path: o for o in define_outputs(make_settings(tags={"putin": []}), {})}
+    outputs = {o.path: o for o in define_outputs(site_settings(tags={"putin": []}), {})}
     assert keys(select_entries(outputs["tag/putin/uk"], timeline)) == ["both"]
     assert sorted(keys(select_entries(outputs["tag/putin"], timeline))) == ["both", "tag-only"]
 
@@ -232,7 +217,7 @@ def test_frequent_feed_tag_output_lists_every_spelling_of_the_tag() -> None:
         ["economy", "Economy", "Economy", "ECONOMY", "Sport"])]
     counts = tag_usage(timeline)
     assert counts == {"Economy": 4, "Sport": 1}  # under its most used spelling
-    config = make_settings(publish={"tag_min_entries": 3})
+    config = site_settings(publish={"tag_min_entries": 3})
     outputs = {output.path: output for output in define_outputs(config, counts)}
     assert "tag/sport" not in outputs
     assert sorted(keys(select_entries(outputs["tag/economy"], timeline))) == ["0", "1", "2", "3"]
@@ -279,13 +264,13 @@ def test_named_feed_filters(filters: dict[str, Any], expected: set[str]) -> None
 
 
 def test_named_feed_limit_applies_to_the_newest() -> None:
-    config = make_settings(publish={"feeds": [{"id": "few", "limit": 2}], "limit": 50})
+    config = site_settings(publish={"feeds": [{"id": "few", "limit": 2}], "limit": 50})
     named = define_outputs(config, {})[-1]
     assert keys(select_entries(named, numbered(5))) == ["k4", "k3"]
 
 
 def test_global_limit_applies_to_generated_outputs() -> None:
-    config = make_settings(publish={"limit": 3}, tags={"negotiations": []})
+    config = site_settings(publish={"limit": 3}, tags={"negotiations": []})
     for output in define_outputs(config, {}):
         assert len(select_entries(output, numbered(5, language="en"))) <= 3
 
@@ -314,7 +299,7 @@ def test_cyrillic_is_transliterated() -> None:
 
 def outputs_for_tags(tags: list[str]) -> list[Output]:
     """Every output when each of ``tags`` is a frequent feed tag (plus one configured)."""
-    config = make_settings(tags={"putin": ["Путін"]}, publish={"tag_min_entries": 1})
+    config = site_settings(tags={"putin": ["Путін"]}, publish={"tag_min_entries": 1})
     return define_outputs(config, dict.fromkeys(tags, 3))
 
 

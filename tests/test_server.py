@@ -18,7 +18,7 @@ from aiohttp import web
 
 from refeed.config import Settings, load_settings
 from refeed.server import make_app, resolve_output_path
-from tests.conftest import write_config
+from tests.factories import write_config
 
 
 class RunningApp:

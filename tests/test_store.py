@@ -22,10 +22,20 @@ from refeed.model import (
     StoreCounts,
     Validators,
 )
-from refeed.schema import migrations
 from refeed.select import Output
-from refeed.store import MAX_CANDIDATES, READ_CHUNK, EntryQuery, Store
-from tests.test_dedup import STORY, likeness_of, make_entry
+from refeed.storage import EntryQuery, Store
+from refeed.storage._ingest import MAX_CANDIDATES
+from refeed.storage._timeline import READ_CHUNK
+from refeed.storage.migrations import migrations
+from tests.factories import (
+    STORY,
+    candidates,
+    likeness_of,
+    make_entry,
+    stored_tag_usage,
+    stored_timeline,
+    validators,
+)
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 POLICY = DedupPolicy(window=timedelta(hours=72))
@@ -120,7 +130,7 @@ def test_entries_and_validators_commit_together(store: Store) -> None:
     counts = record(store, fetched(), make_entry(), make_entry(key="guid-2",
                     canonical_url="https://x.example/2", content_hash="h2"))
     assert counts == StoreCounts(new=2)
-    assert store.validators("a") == Validators('"v1"', "Sun, 04 Oct 2026 06:00:00 GMT")
+    assert validators(store, "a") == Validators('"v1"', "Sun, 04 Oct 2026 06:00:00 GMT")
     [state] = [row for row in store.source_states() if row["id"] == "a"]
     assert (state["ok"], state["http_status"], state["entries"], state["failures"]) == (
         1, 200, 2, 0
@@ -136,7 +146,7 @@ def test_a_failing_batch_rolls_back_entries_and_validators(store: Store) -> None
     with pytest.raises(StoreError, match="cannot store poll of a"):
         record(store, fetched(), good, bad)
     assert store.entries(EntryQuery()) == []
-    assert store.validators("a") == Validators()
+    assert validators(store, "a") == Validators()
 
 
 def test_a_304_that_fails_to_store_in_a_batch_leaves_the_batch_going(store: Store) -> None:
@@ -173,7 +183,7 @@ def test_failure_is_recorded_and_keeps_old_validators(store: Store) -> None:
         0, "HTTPStatusError", 2, 1
     )
     assert state["last_success"] is not None
-    assert store.validators("a").etag == '"v1"'
+    assert validators(store, "a").etag == '"v1"'
 
 
 def test_parse_error_in_processed_feed_marks_the_source_failing(store: Store) -> None:
@@ -181,7 +191,7 @@ def test_parse_error_in_processed_feed_marks_the_source_failing(store: Store) ->
     store.record_poll(fetched(), processed, now=NOW, next_due=NOW, policy=POLICY)
     [state] = [row for row in store.source_states() if row["id"] == "a"]
     assert (state["ok"], state["error"]) == (0, "empty document")
-    assert store.validators("a") == Validators()  # so the broken body is fetched again
+    assert validators(store, "a") == Validators()  # so the broken body is fetched again
 
 
 def test_cross_source_duplicate_is_recorded_not_listed(store: Store) -> None:
@@ -210,10 +220,10 @@ def test_a_tag_output_lists_an_original_whose_copy_alone_carries_the_tag(
                                            tags=("Переговори",)))
     talks_en = Output("tag/negotiations/en", "", "tag", tags=("переговори",), languages=("en",))
     talks_uk = Output("tag/negotiations/uk", "", "tag", tags=("переговори",), languages=("uk",))
-    assert [(e.source_id, e.key) for e in store.candidates(talks_en)] == [("a", "guid-1")]
-    assert list(store.candidates(talks_uk)) == []
+    assert [(e.source_id, e.key) for e in candidates(store, talks_en)] == [("a", "guid-1")]
+    assert list(candidates(store, talks_uk)) == []
     sport = Output("tag/sport", "", "tag", tags=("sport",))
-    assert [e.key for e in store.candidates(sport)] == ["g2"]
+    assert [e.key for e in candidates(store, sport)] == ["g2"]
 
 
 def test_both_tag_selections_list_many_entries_in_the_same_timeline_order(
@@ -231,9 +241,9 @@ def test_both_tag_selections_list_many_entries_in_the_same_timeline_order(
         ])
     sport = Output("tag/sport", "", "tag", tags=("sport",))
     store.sparse_tag_rows = 0
-    walked = [(entry.source_id, entry.key) for entry in store.candidates(sport)]
+    walked = [(entry.source_id, entry.key) for entry in candidates(store, sport)]
     store.sparse_tag_rows = 1_000_000
-    indexed = [(entry.source_id, entry.key) for entry in store.candidates(sport)]
+    indexed = [(entry.source_id, entry.key) for entry in candidates(store, sport)]
     assert len(walked) == 2 * (READ_CHUNK + 40)
     assert indexed == walked
     assert walked[:4] == [("a", "a-000"), ("a", "a-001"), ("a", "a-002"), ("b", "b-000")]
@@ -256,12 +266,12 @@ def test_tag_outputs_list_what_the_timeline_holds_for_their_languages(
             published=NOW - timedelta(hours=n // 2), title=f"Story {n}",
             canonical_url=f"https://x.example/{n}", content_hash=f"h{n}"))
     store.sparse_tag_rows = sparse_tag_rows
-    timeline = store.timeline()
+    timeline = stored_timeline(store)
     for tag in ("sport", "Kyiv"):
         output = Output(f"tag/{tag}", "", "tag", tags=(tag,), languages=languages)
         expected = [entry.key for entry in timeline if tag in entry.tags
                     and (not languages or entry.language in languages)]
-        assert [entry.key for entry in store.candidates(output)] == expected
+        assert [entry.key for entry in candidates(store, output)] == expected
         assert expected
 
 
@@ -312,7 +322,7 @@ def test_newest_published_first(store: Store) -> None:
 def test_changed_source_url_forgets_validators(store: Store) -> None:
     record(store, fetched(), make_entry())
     store.sync_sources([SourceConfig(id="a", url="https://a.example/moved")])
-    assert store.validators("a") == Validators()
+    assert validators(store, "a") == Validators()
 
 
 def test_readers_see_committed_state_while_a_writer_holds_a_transaction(
@@ -430,9 +440,9 @@ def test_tag_usage_follows_entries_that_become_or_stop_being_copies(store: Store
     record(store, fetched("b"), make_entry(
         source_id="b", key="b1", tags=("kyiv", "sport"), title="Another story",
         canonical_url="https://x.example/other", content_hash="h2"))
-    assert store.tag_usage() == {"Kyiv": 2, "sport": 1}
+    assert stored_tag_usage(store) == {"Kyiv": 2, "sport": 1}
     [(first,), (second,)] = store.db.execute("SELECT id FROM entries ORDER BY id").fetchall()
     store.db.execute("UPDATE entries SET duplicate_of = ? WHERE id = ?", [first, second])
-    assert store.tag_usage() == {"Kyiv": 1, "sport": 1}
+    assert stored_tag_usage(store) == {"Kyiv": 1, "sport": 1}
     store.db.execute("UPDATE entries SET duplicate_of = NULL WHERE id = ?", [second])
-    assert store.tag_usage() == {"Kyiv": 2, "sport": 1}
+    assert stored_tag_usage(store) == {"Kyiv": 2, "sport": 1}

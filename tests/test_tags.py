@@ -15,12 +15,18 @@ from refeed.cli import cli
 from refeed.config import load_settings
 from refeed.model import Taxonomy
 from refeed.normalize import entry_tags, split_categories
-from refeed.pipeline import build_site, publish_all
-from refeed.select import EntryList
-from refeed.store import EntryQuery, Store
-from tests.conftest import CORPUS, read_data, write_config
+from refeed.pipeline import publish_all
+from refeed.storage import EntryQuery, Store
+from tests.corpus import CORPUS
+from tests.factories import (
+    build_site,
+    config_settings,
+    poll,
+    read_data,
+    stored_timeline,
+    write_config,
+)
 from tests.feedserver import FeedServer
-from tests.test_pipeline import make_settings, poll
 
 TAXONOMY = Taxonomy(
     aliases={"putin": "putin", "путін": "putin", "путин": "putin", "war": "war"},
@@ -70,13 +76,13 @@ def test_real_ukrainska_pravda_feed_gets_tags_by_rules(
     url = feed_server.serve("up-en.xml", body)
     rules = {"zelenskyy": {"aliases": ["Zelensky"], "match": [r"\bzelensk"]},
              "negotiations": {"aliases": [], "match": [r"\bnegotiat", r"\bpeace talks"]}}
-    settings = make_settings(tmp_path, [{"id": "up-en", "url": url, "language": "en"}],
+    settings = config_settings(tmp_path, [{"id": "up-en", "url": url, "language": "en"}],
                              tags=rules)
     poll(settings, worker_pool)
     store = Store.open(settings.database)
-    timeline = store.timeline()
+    timeline = stored_timeline(store)
     store.close()
-    files = build_site(settings, EntryList(timeline))
+    files = build_site(settings, timeline)
     assert len(timeline) == 20
     for tag, config in rules.items():
         expected = {
@@ -138,10 +144,10 @@ def test_mixed_language_feed_lands_in_the_right_language_outputs(
                             "version='2.0'><channel><title>m</title><link>https://m.example/"
                             f"</link><description>d</description><language>uk</language>{body}"
                             "</channel></rss>")
-    settings = make_settings(tmp_path, [{"id": "mixed", "url": url, "language": "uk"}])
+    settings = config_settings(tmp_path, [{"id": "mixed", "url": url, "language": "uk"}])
     poll(settings, worker_pool)
     store = Store.open(settings.database)
-    files = build_site(settings, store)
+    files = build_site(settings, stored_timeline(store))
     store.close()
 
     def guids(path: str) -> list[str]:
@@ -160,7 +166,7 @@ def test_tags_command_lists_counts_per_language_and_unmapped_first(
         feed_server.serve(name, read_data(name))
     sources = [{"id": n.removesuffix(".xml"), "url": feed_server.url(n)}
                for n in ("up-uk.xml", "up-ru.xml", "up-en.xml")]
-    settings = make_settings(tmp_path, sources, tags={"putin": ["Putin", "Путін", "Путин"]})
+    settings = config_settings(tmp_path, sources, tags={"putin": ["Putin", "Путін", "Путин"]})
     poll(settings, worker_pool)
     config = str(tmp_path / "config.yaml")
     result = CliRunner().invoke(cli, ["-c", config, "tags", "--json"])

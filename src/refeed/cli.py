@@ -1,6 +1,6 @@
 """The ``refeed`` command line (click). Domain errors raised anywhere below are turned into
 a message and an exit code here, and nowhere else: 0 ok, 1 runtime failure, 2 bad usage
-or config (DESIGN §6)."""
+or config (docs/architecture.md §6)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import uvloop
 
 from refeed import __version__
 from refeed.config import Settings, load_settings
+from refeed.configdoc import explain
 from refeed.errors import ConfigError, RefeedError
 from refeed.model import PollResult
 from refeed.normalize import canonical_tag
@@ -28,7 +29,7 @@ from refeed.opml import export_opml, import_opml, read_opml
 from refeed.pipeline import notify_hub, poll_all, publish_all, utc_now
 from refeed.publish import PublishReport
 from refeed.select import define_outputs
-from refeed.store import EntryQuery, Store
+from refeed.storage import EntryQuery, Storage, open_storage
 from refeed.text import tag_fold
 
 T = TypeVar("T")
@@ -71,8 +72,8 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 @contextmanager
-def _open_store(settings: Settings) -> Iterator[Store]:
-    store = Store.open(settings.database)
+def _open_store(settings: Settings) -> Iterator[Storage]:
+    store = open_storage(settings.database)
     try:
         yield store
     finally:
@@ -80,15 +81,29 @@ def _open_store(settings: Settings) -> Iterator[Store]:
 
 
 @cli.command()
+@click.option("--explain", "field", metavar="FIELD",
+              help="Describe a config field (e.g. polling.per_host) instead.")
 @click.pass_context
-def check(ctx: click.Context) -> None:
+def check(ctx: click.Context, field: str | None) -> None:
     """Validate the config: every problem as FILE:LINE: field: message (exit 2)."""
+    if field is not None:
+        click.echo(_explained(field))
+        return
     settings = _settings(ctx)
     outputs = define_outputs(settings, {})
     click.echo(
         f"{ctx.obj}: ok: {_plural(len(settings.sources), 'source')}, "
         f"{_plural(len(settings.tags), 'tag')}, {_plural(len(outputs), 'output')}"
     )
+
+
+def _explained(field: str) -> str:
+    try:
+        return explain(field)
+    except KeyError as unknown:
+        (close,) = unknown.args
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise click.UsageError(f"no config field {field!r}{hint}") from None
 
 
 @cli.command()
@@ -275,7 +290,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
 
 def source_status(source_id: str, url: str, row: dict[str, Any] | None) -> dict[str, Any]:
-    """The status object of one source (DESIGN §7), from its stored row."""
+    """The status object of one source, from its stored row (its fields are documented
+    in the README, under ``status --json``)."""
     row = row or {}
     polled = row.get("last_fetch") is not None
     error = f"{row['error_kind']}: {row['error']}" if row.get("error") else None
@@ -400,7 +416,8 @@ def _tag_line(item: dict[str, Any]) -> str:
 
 
 def entry_json(row: dict[str, Any]) -> dict[str, Any]:
-    """The JSON object of one timeline row (DESIGN §7)."""
+    """The JSON object of one timeline row (its fields are documented in the README, under
+    ``entries --json``)."""
     return {
         "id": row["id"],
         "source": row["source_id"],

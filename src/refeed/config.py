@@ -123,15 +123,19 @@ Text = Annotated[str, AfterValidator(check_xml_text)]
 class Section(BaseModel):
     """Base of every config section: frozen, and unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # each field's docstring is its description: `refeed check --explain FIELD` prints it
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class SiteConfig(Section):
     """``site:`` — what the published outputs are and where they are served."""
 
     title: Label = "refeed"
+    """The title of the published outputs."""
     base_url: str = "http://localhost:8080/"
+    """Where output_dir is served: feed and index links start with it."""
     languages: tuple[LanguageCode, ...] = ()
+    """ISO 639 codes that get an output per language (lang/<code>), e.g. [uk, ru, en]."""
 
     @field_validator("base_url")
     @classmethod
@@ -146,34 +150,53 @@ class ServerConfig(Section):
     """``server:`` — the address ``refeed serve`` listens on."""
 
     host: str = "127.0.0.1"
+    """The address refeed serve and refeed run listen on."""
     port: int = Field(8080, ge=0, le=65535)
+    """The port they listen on."""
 
 
 class PollingConfig(Section):
     """``polling:`` — how often and how politely sources are fetched."""
 
     interval: Duration = timedelta(minutes=15)
+    """How often each source is due (a source's own interval overrides it)."""
     min_interval: Duration = timedelta(minutes=1)
+    """Never poll a source more often, whatever the hints."""
     max_interval: Duration = timedelta(hours=24)
+    """Never wait longer than this after a successful poll."""
     max_backoff: Duration = timedelta(hours=24)
+    """Failures back off 1x, 2x, 4x... the interval, up to this."""
     timeout: Duration = timedelta(seconds=30)
+    """The total deadline of one fetch, however slowly the server sends."""
     max_bytes: Size = ByteSize(10_000_000)
+    """The cap on a response, counted decompressed."""
     concurrency: int = Field(50, ge=1, le=1000)
+    """Fetches at once, in all."""
     per_host: int = Field(4, ge=1, le=100)
+    """Fetches at once to one host."""
     allow_file_urls: StrictBool = False
+    """Allow file:// URLs and local paths as source URLs."""
 
 
 class SourceConfig(Section):
     """One entry of ``sources:``."""
 
     id: SourceId
+    """The source's id: [a-z0-9-], unique; outputs and refeed status name it."""
     url: Annotated[str, AfterValidator(check_url)]
+    """The feed's URL (RSS, Atom or JSON Feed)."""
     title: Text | None = None
+    """The source's name in outputs (default: its id)."""
     language: LanguageCode | None = None
+    """The language of the source's entries, when the feed does not declare it."""
     tags: tuple[Label, ...] = ()
+    """Tags added to every entry of the source."""
     interval: Duration | None = None
+    """How often this source is due (default: polling.interval)."""
     dedup: bool = True
-    max_entries: int | None = Field(None, ge=1)  # retention: keep at most this many
+    """false: never merge this source's entries with others."""
+    max_entries: int | None = Field(None, ge=1)
+    """Retention keeps at most this many of the source's entries."""
     @field_validator("url")
     @classmethod
     def _local_path_relative_to_config(cls, value: str, info: ValidationInfo) -> str:
@@ -191,30 +214,45 @@ class TagConfig(Section):
     """One canonical tag of ``tags:``: its spellings, and regexes that add it."""
 
     aliases: tuple[Label, ...] = ()
+    """The tag's spellings in any language (matched case-insensitively)."""
     match: tuple[Regex, ...] = ()
+    """Regexes on title + summary that add the tag."""
 
 
 class DedupConfig(Section):
     """``dedup:`` — how duplicates across sources are found."""
 
     enabled: bool = True
+    """false: every entry is listed, duplicates or not."""
     near_duplicates: bool = True
+    """Find near-duplicates (MinHash), not only exact copies."""
     window: Duration = timedelta(hours=72)
+    """Copies must be published this close together."""
     threshold: float = Field(0.7, gt=0.0, le=1.0)
+    """The text overlap near-duplicates need (precision first)."""
 
 
 class NamedFeedConfig(Section):
     """One named output of ``publish.feeds``."""
 
     id: SourceId
+    """The output's name: [a-z0-9-]; all, index, outputs, lang and tag are reserved."""
     title: Text | None = None
+    """The output's title (default: its id)."""
     tags: tuple[Label, ...] = ()
+    """Entries with any of these tags."""
     languages: tuple[LanguageCode, ...] = ()
+    """Entries in any of these languages."""
     sources: tuple[SourceId, ...] = ()
+    """Entries of any of these sources."""
     exclude_tags: tuple[Label, ...] = ()
+    """Leave out entries with any of these tags."""
     match: Regex | None = None
+    """A regex on title + summary that entries must match."""
     exclude: Regex | None = None
+    """A regex on title + summary that leaves entries out."""
     limit: int | None = Field(None, ge=1, le=10_000)
+    """Entries in the output (default: publish.limit)."""
 
 
 class PublishConfig(Section):
@@ -228,15 +266,23 @@ class PublishConfig(Section):
         return value
 
     formats: tuple[Literal["atom", "rss", "json"], ...] = ("atom", "rss", "json")
+    """The formats every output is written in."""
     limit: int = Field(50, ge=1, le=10_000)
+    """Entries per output feed."""
     per_tag: bool = True
+    """An output per tag (tag/<slug>)."""
     per_language: bool = True
+    """An output per language of site.languages (lang/<code>)."""
     per_tag_language: bool = True
+    """An output per tag and language (tag/<slug>/<code>)."""
     tag_min_entries: int = Field(5, ge=1)
+    """Feed tags (not in tags:) get outputs from this many entries."""
     websub_hub: str | None = None
+    """A WebSub hub URL: outputs announce it, and changed ones are pinged."""
     feeds: tuple[NamedFeedConfig, ...] = ()
-    # ``refeed run``: an entry stored by a poll is in the outputs within this long
+    """Named outputs: filters by tags, languages, sources and regexes."""
     max_delay: Annotated[Duration, AfterValidator(check_max_delay)] = timedelta(seconds=30)
+    """refeed run: an entry a poll stores is in the outputs within this (1s–24h)."""
 
 
 # Latin-script neighbours only: lingua's low-accuracy mode reads short Ukrainian as
@@ -250,21 +296,27 @@ class LanguageConfig(Section):
     """``language:`` — how each entry's language is decided."""
 
     detect: bool = True
+    """Detect each entry's language (lingua) from its title and summary."""
     low_accuracy: bool = False
+    """lingua's low-accuracy mode: ~100 MiB less per worker, weaker on headlines."""
     min_confidence: float = Field(0.75, ge=0.0, le=1.0)
+    """The detector's confidence needed to overrule a declared language."""
     others: tuple[LanguageCode, ...] = DEFAULT_NEIGHBOURS
+    """Neighbouring languages detected and kept out of language outputs."""
 
 
 class RetentionConfig(Section):
     """``retention:`` — how long stored entries are kept."""
 
     max_age: Duration = timedelta(days=180)
+    """Entries go this long after refeed first stored them."""
 
 
 class LoggingConfig(Section):
     """``logging:`` — what ``refeed run`` logs (``--log-level`` overrides)."""
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """What refeed run logs (--log-level overrides it)."""
 
 
 RESERVED_OUTPUT_IDS = frozenset({"all", "index", "outputs", "lang", "tag"})
@@ -274,19 +326,31 @@ class Settings(Section):
     """The whole validated config; paths are absolute."""
 
     site: SiteConfig = SiteConfig()
+    """What the published outputs are and where they are served."""
     database: Path = Field(Path("refeed.db"), validate_default=True)
+    """The SQLite timeline (relative to the config file)."""
     output_dir: Path = Field(Path("feeds"), validate_default=True)
+    """Where outputs are written (relative to the config file)."""
     server: ServerConfig = ServerConfig()
+    """The address refeed serve and refeed run listen on."""
     polling: PollingConfig = PollingConfig()
+    """How often and how politely sources are fetched."""
     sources: tuple[SourceConfig, ...]
+    """The feeds to poll (required)."""
     tags: dict[Label, Annotated[TagConfig, BeforeValidator(_expand_tag_short_form)]] = Field(
         default_factory=dict
     )
+    """Canonical tags: their spellings in any language, and regexes that add them."""
     language: LanguageConfig = LanguageConfig()
+    """How each entry's language is decided."""
     dedup: DedupConfig = DedupConfig()
+    """How duplicates across sources are found."""
     publish: PublishConfig = PublishConfig()
+    """Which outputs exist, in which formats, and how fresh."""
     retention: RetentionConfig = RetentionConfig()
+    """How long stored entries are kept."""
     logging: LoggingConfig = LoggingConfig()
+    """What refeed run logs."""
 
     @field_validator("database", "output_dir")
     @classmethod

@@ -28,7 +28,7 @@ from refeed.memory import return_free_memory
 from refeed.metrics import Metrics
 from refeed.pipeline import notify_hub, publish_all
 from refeed.publish import PublishReport
-from refeed.store import Store
+from refeed.storage import Storage, open_storage
 
 log = logging.getLogger("refeed")
 MAX_PUBLISH_RETRY = timedelta(minutes=1)  # a failed publish is tried again this soon
@@ -46,7 +46,7 @@ class Publisher:
         self._retry_at: float | None = None  # after a failure: not before then
         self._took = 0.0  # seconds the last publish took
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="refeed-publish")
-        self._store: Store | None = None  # opened and used in that thread only
+        self._store: Storage | None = None  # opened and used in that thread only
         metrics.watch_unpublished(self.unpublished_age)
 
     def changed(self, entries: int = 0) -> None:
@@ -114,7 +114,7 @@ class Publisher:
     def _publish(self, settings: Settings) -> PublishReport:
         """One publish, in the publish thread."""
         if self._store is None:
-            self._store = Store.open(settings.database)
+            self._store = open_storage(settings.database)
         try:
             return publish_all(settings, self._store)
         finally:

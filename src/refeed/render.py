@@ -20,7 +20,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 from xml.etree import ElementTree
 
 from feedgen.entry import FeedEntry
@@ -32,7 +32,6 @@ from refeed.model import Entry
 from refeed.normalize import sanitized_text
 from refeed.select import Output
 
-Format = Literal["atom", "rss", "json"]
 MEDIA_TYPES: dict[str, str] = {
     "atom": "application/atom+xml",
     "rss": "application/rss+xml",
@@ -100,17 +99,6 @@ def uid(source_id: str, key: str) -> str:
     digest[8] = digest[8] & 0x3F | 0x80  # RFC 4122 variant
     text = digest.hex()
     return f"urn:uuid:{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-
-
-def feed_updated(entries: Sequence[Entry]) -> datetime:
-    """The newest ``updated`` of ``entries``; the epoch for an empty feed."""
-    return max((entry.updated for entry in entries), default=EPOCH)
-
-
-def render_feed(fmt: str, info: FeedInfo, entries: Sequence[Entry]) -> bytes:
-    """``entries`` as one output document in ``fmt`` (atom, rss or json)."""
-    fragments = entry_fragments(fmt, info, dict(enumerate(entries)))
-    return assemble(fmt, info, feed_updated(entries), list(fragments.values()))
 
 
 Key = TypeVar("Key", bound=Hashable)

@@ -37,9 +37,9 @@ from refeed.memory import tune_malloc
 from refeed.metrics import Metrics
 from refeed.pipeline import make_worker_pool, poll_source, utc_now
 from refeed.publisher import Publisher
-from refeed.schema import from_iso
 from refeed.server import SERVED_KEY, make_app
-from refeed.store import Store
+from refeed.storage import open_storage
+from refeed.storage.codecs import from_iso
 
 log = logging.getLogger("refeed")
 MIN_RESCHEDULE = timedelta(seconds=1)
@@ -71,7 +71,7 @@ class Daemon:
         self.config_mtime = config_path.stat().st_mtime_ns
         self.stopping = asyncio.Event()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
-        self.store = Store.open(settings.database)
+        self.store = open_storage(settings.database)
         self.pool = make_worker_pool(settings.language_policy)
         self.fetcher = Fetcher(settings.polling)
         self.runner: web.AppRunner | None = None

@@ -1,21 +1,19 @@
 """PURE: which output feeds exist, and which entries each one lists.
 
 An :class:`Output` is a filter over the timeline plus its place under ``output_dir``
-(DESIGN §5): ``all``, ``lang/<code>``, ``tag/<slug>``, ``tag/<slug>/<code>`` and the named
-feeds of ``publish.feeds``. Paths are built from slugs only (lowercase ASCII
+(the README, "Outputs"): ``all``, ``lang/<code>``, ``tag/<slug>``, ``tag/<slug>/<code>``
+and the named feeds of ``publish.feeds``. Paths are built from slugs only (lowercase ASCII
 ``[a-z0-9-]``, Cyrillic transliterated), so no tag can name a file outside the folder.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache, partial
-from itertools import islice
-from typing import Literal, Protocol
+from typing import Literal
 
 from slugify import slugify
 
@@ -118,49 +116,6 @@ def define_outputs(
         for feed in publish.feeds
     ]
     return outputs
-
-
-class Timeline(Protocol):
-    """Where outputs select from: the SQLite store, or a list of entries in memory."""
-
-    def tag_usage(self) -> Mapping[str, int]:
-        """See :func:`tag_usage`."""
-
-    def candidates(self, output: Output) -> Iterable[Entry]:
-        """In timeline order, a superset of the entries ``output`` lists (it may
-        already apply the tag, language and source filters)."""
-
-
-@dataclass(frozen=True)
-class EntryList:
-    """A :class:`Timeline` held in memory."""
-
-    entries: Sequence[Entry]
-
-    def tag_usage(self) -> Mapping[str, int]:
-        """See :func:`tag_usage`."""
-        return tag_usage(self.entries)
-
-    def candidates(self, output: Output) -> Iterable[Entry]:
-        """Every entry, in timeline order."""
-        return timeline_order(self.entries)
-
-
-def timeline_order(entries: Iterable[Entry]) -> list[Entry]:
-    """Newest published first; ties by source and key, so the order is stable."""
-    return sorted(entries, key=place)
-
-
-def select_entries(output: Output, timeline: Iterable[Entry]) -> list[Entry]:
-    """The entries ``output`` lists, from ``timeline`` in any order: matching its
-    filters, in timeline order, at most ``output.limit``."""
-    return first_entries(output, timeline_order(timeline))
-
-
-def first_entries(output: Output, ordered: Iterable[Entry]) -> list[Entry]:
-    """The first ``output.limit`` entries of ``ordered`` (in timeline order) that match
-    ``output``; stops reading there."""
-    return list(islice((entry for entry in ordered if matches(output, entry)), output.limit))
 
 
 def matches(output: Output, entry: Entry) -> bool:
@@ -311,21 +266,13 @@ def relisted(
     return merged[:output.limit]
 
 
-def tag_usage(timeline: Sequence[Entry]) -> dict[str, int]:
-    """How many entries carry each tag, under its most used spelling (ties: the smallest),
-    so the label does not depend on the order of the timeline."""
-    spellings: dict[str, Counter[str]] = {}
-    for entry in timeline:
-        for tag in entry.tags:
-            spellings.setdefault(tag_fold(tag), Counter())[tag] += 1
-    return usage_of(spellings)
-
-
 Spellings = Mapping[str, Mapping[str, int]]  # folded tag → spelling → entries counted under it
 
 
 def usage_of(spellings: Spellings) -> dict[str, int]:
-    """Tag usage (see :func:`tag_usage`) from how many entries each spelling counts."""
+    """How many originals carry each tag, under its most used spelling (ties: the
+    smallest, so the label does not depend on the order of the timeline), from how many
+    originals each spelling counts."""
     return {
         min(counts, key=lambda spelling: (-counts[spelling], spelling)): sum(counts.values())
         for counts in spellings.values() if counts

@@ -25,7 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from refeed.config import Settings
 from refeed.errors import StoreError
 from refeed.publish import MANIFEST
-from refeed.store import Store
+from refeed.storage import open_storage
 
 CONTENT_TYPES = {
     ".atom": "application/atom+xml; charset=utf-8",
@@ -155,7 +155,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 def health_report(settings: Settings) -> dict[str, Any]:
     """The health of the last poll and publish, from the database and the output folder."""
-    store = Store.open(settings.database)
+    store = open_storage(settings.database)
     try:
         states = {row["id"]: row for row in store.source_states()}
     finally:

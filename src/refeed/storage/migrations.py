@@ -1,11 +1,10 @@
-"""The timeline's schema: versioned migrations (sqlite-utils ``Migrations``), each one a
-commented SQL script, and the encodings of values that SQLite stores as text or BLOBs."""
+"""How databases made by earlier versions reach the current schema: versioned migrations
+(sqlite-utils ``Migrations``), each one a commented SQL script. A fresh database is
+created from ``schema.sql`` at once (see :mod:`refeed.storage._schema`); add a
+migration here *and* change ``schema.sql`` together (tests/test_schema.py compares
+them)."""
 
 from __future__ import annotations
-
-from array import array
-from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import sqlite_utils
 from sqlite_utils import Migrations
@@ -426,27 +425,3 @@ DELETE FROM meta WHERE key = 'timeline_version';
 def m017_no_timeline_version(db: sqlite_utils.Database) -> None:
     """Drop the timeline version counter: the change log's position tells the same."""
     db.executescript(SCHEMA_V17)
-
-
-def pack_signature(values: Sequence[int]) -> bytes | None:
-    """A signature as a BLOB (``None`` when there is none)."""
-    return array("I", values).tobytes() if values else None
-
-
-def unpack_signature(blob: bytes | None) -> tuple[int, ...]:
-    """Inverse of :func:`pack_signature`."""
-    return tuple(array("I", blob)) if blob else ()
-
-
-def iso(moment: datetime) -> str:
-    """``2026-10-04T05:40:00Z``: sortable as text, always UTC, the year in four digits
-    (``strftime("%Y")`` writes the year 103 as ``103``)."""
-    if moment.tzinfo is not UTC:  # naive (local time) or another zone
-        moment = moment.astimezone(UTC)
-    return moment.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
-
-
-def from_iso(text: str) -> datetime:
-    """Inverse of :func:`iso`; also reads the unpadded years earlier versions wrote."""
-    year, dash, rest = text.partition("-")
-    return datetime.fromisoformat(year.zfill(4) + dash + rest)

@@ -1,0 +1,240 @@
+"""Ingest: storing a poll — its entries, deduplicated against the timeline, and its
+source's new state — in one transaction, and recomputing tags when the rules change.
+
+One source's poll is one transaction: its entries *and* its new HTTP validators commit
+together, so a crash (kill -9, full disk) never leaves an ETag that hides entries we did
+not store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from refeed.dedup import DedupPolicy, band_keys, decide, entry_revision
+from refeed.model import (
+    Decision,
+    Entry,
+    FetchResult,
+    PollState,
+    ProcessedFeed,
+    StoreCounts,
+    StoredEntry,
+)
+from refeed.sourcestate import poll_error, polled_source
+from refeed.storage._sources import SourcesMixin
+from refeed.storage.codecs import (
+    ENTRY_COLUMNS,
+    entry_row,
+    from_iso,
+    iso,
+    row_entry,
+    unpack_signature,
+)
+from refeed.text import tag_fold
+
+Tagger = Callable[[Entry], tuple[str, ...]]
+MAX_CANDIDATES = 64  # stored entries compared with one incoming entry, at most
+_INSERT_ENTRY = (
+    f"INSERT INTO entries ({', '.join(ENTRY_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + column for column in ENTRY_COLUMNS)})"
+)
+
+
+class IngestMixin(SourcesMixin):
+    """Writing polls into the timeline."""
+
+    def record_poll(
+        self,
+        fetched: FetchResult,
+        processed: ProcessedFeed | None,
+        *,
+        now: datetime,
+        next_due: datetime,
+        policy: DedupPolicy,
+        state: PollState | None = None,
+        pace: timedelta | None = None,
+    ) -> StoreCounts:
+        """Store one source's poll — entries and source state — in one transaction.
+        ``state`` is the source's state the poll started from (read again when not
+        given); ``pace``, when given, replaces its stored publication pace."""
+        if state is None:
+            state = self.poll_state(fetched.source_id, 0)
+        failed = poll_error(fetched, processed) is not None
+        stored = processed.entries if processed is not None and not failed else ()
+        with self._transaction(f"store poll of {fetched.source_id}", one_statement=not stored):
+            counts = StoreCounts()
+            if processed is not None and not failed:
+                counts = self._store_entries(stored, now, policy)
+                counts = replace(counts, unchanged=counts.unchanged + processed.skipped)
+            self._update_source(fetched.source_id, polled_source(
+                fetched, processed, state, now=now, next_due=next_due, pace=pace))
+        self._commit_if_due()
+        return counts
+
+    def _store_entries(
+        self, entries: Sequence[Entry], now: datetime, policy: DedupPolicy
+    ) -> StoreCounts:
+        tally = {"new": 0, "updated": 0, "unchanged": 0, "duplicate": 0}
+        for entry in entries:
+            if self._pruned(entry):
+                tally["unchanged"] += 1  # retention removed it; the feed still lists it
+                continue
+            revision = entry_revision(entry)
+            bands = band_keys(entry.signature)
+            candidates = self._candidates(entry, policy, bands)
+            decision = decide(entry, revision, self._stored(entry), candidates, policy)
+            self._apply(entry, revision, decision, now, bands)
+            tally[decision.action] += 1
+        return StoreCounts(tally["new"], tally["updated"], tally["unchanged"], tally["duplicate"])
+
+    def _pruned(self, entry: Entry) -> bool:
+        rows = self.db.execute(
+            "SELECT 1 FROM tombstones WHERE source_id = ? AND key = ?",
+            [entry.source_id, entry.key],
+        ).fetchall()
+        return bool(rows)
+
+    def _stored(self, entry: Entry) -> StoredEntry | None:
+        rows = self._stored_entries("source_id = ? AND key = ?", [entry.source_id, entry.key])
+        return rows[0] if rows else None
+
+    def _candidates(
+        self, entry: Entry, policy: DedupPolicy, bands: Sequence[tuple[int, int]]
+    ) -> list[StoredEntry]:
+        """Stored entries that might be ``entry``'s story, through indexes only: the same
+        canonical URL, the same fingerprint, or a shared signature band in the window."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if entry.canonical_url:
+            clauses.append("canonical_url = ?")
+            params.append(entry.canonical_url)
+        if entry.content_hash:  # the "!= ''" lets SQLite use the partial index
+            clauses.append("(content_hash = ? AND content_hash != '')")
+            params.append(entry.content_hash)
+        if bands and policy.near_duplicates:
+            pairs = " OR ".join("(band = ? AND key = ?)" for _ in bands)
+            clauses.append(
+                f"(id IN (SELECT entry_id FROM entry_bands WHERE {pairs}) "
+                "AND published BETWEEN ? AND ?)"
+            )
+            params += [value for pair in bands for value in pair]
+            params += [iso(entry.published - policy.window), iso(entry.published + policy.window)]
+        if not clauses or not policy.enabled:
+            return []
+        return self._stored_entries(" OR ".join(clauses), params)
+
+    def _stored_entries(self, where: str, params: Sequence[Any]) -> list[StoredEntry]:
+        # originals first, then the oldest copies, at most MAX_CANDIDATES: a story that
+        # 10,000 sources syndicate must not make each new copy read all the others
+        sql = (
+            "SELECT id, source_id, key, revision, published, canonical_url, content_hash, "
+            "duplicate_of, title, language, signature, shingles, numbers "
+            f"FROM entries WHERE {where} ORDER BY duplicate_of IS NOT NULL, id "
+            f"LIMIT {MAX_CANDIDATES}"
+        )
+        return [
+            StoredEntry(
+                id=row["id"],
+                source_id=row["source_id"],
+                key=row["key"],
+                revision=row["revision"],
+                published=from_iso(row["published"]),
+                canonical_url=row["canonical_url"],
+                content_hash=row["content_hash"],
+                duplicate_of=row["duplicate_of"],
+                title=row["title"],
+                language=row["language"],
+                signature=unpack_signature(row["signature"]),
+                shingles=row["shingles"],
+                numbers=tuple(json.loads(row["numbers"])),
+            )
+            for row in self._named_rows(sql, params)
+        ]
+
+    def _apply(
+        self, entry: Entry, revision: str, decision: Decision, now: datetime,
+        bands: Sequence[tuple[int, int]],
+    ) -> None:
+        # plain prepared statements: sqlite-utils' insert/update introspect the table on
+        # every call, which cost more than the rest of storing an entry together
+        if decision.existing_id is None:  # new, or a copy of a stored story
+            row = entry_row(entry, revision, now)
+            row |= {"first_seen": iso(now), "duplicate_of": decision.duplicate_of}
+            cursor = self.db.execute(_INSERT_ENTRY, row)
+            entry_id = cursor.lastrowid
+            assert entry_id is not None
+            self._merge_clusters(decision)
+        elif decision.action == "unchanged":
+            self.db.execute("UPDATE entries SET last_seen = ? WHERE id = ?",
+                            [iso(now), decision.existing_id])
+            return
+        else:
+            entry_id = decision.existing_id
+            row = entry_row(entry, revision, now)
+            if not entry.dated:  # an undated entry keeps its first-seen time as its date
+                del row["published"]
+            row["updated"] = iso(now)  # when refeed saw the change
+            assignments = ", ".join(f"{column} = :{column}" for column in row)
+            self.db.execute(f"UPDATE entries SET {assignments} WHERE id = :id",
+                            row | {"id": entry_id})
+        fresh = decision.existing_id is None  # nothing to delete first
+        self._replace_tags(entry_id, entry.tags, fresh)
+        self._replace_bands(entry_id, bands, fresh)
+
+    def _merge_clusters(self, decision: Decision) -> None:
+        """Fold the clusters an entry bridged into the oldest one."""
+        if decision.merge:
+            marks = ", ".join("?" for _ in decision.merge)
+            self.db.execute(
+                f"UPDATE entries SET duplicate_of = ? WHERE id IN ({marks}) "
+                f"OR duplicate_of IN ({marks})",
+                [decision.duplicate_of, *decision.merge, *decision.merge],
+            )
+
+    def _replace_bands(
+        self, entry_id: int, bands: Sequence[tuple[int, int]], fresh: bool = False
+    ) -> None:
+        if not fresh:
+            self.db.conn.execute("DELETE FROM entry_bands WHERE entry_id = ?", [entry_id])
+        self.db.conn.executemany(
+            "INSERT INTO entry_bands (band, key, entry_id) VALUES (?, ?, ?)",
+            [(band, key, entry_id) for band, key in bands],
+        )
+
+    def _replace_tags(self, entry_id: int, tags: Sequence[str], fresh: bool = False) -> None:
+        if not fresh:
+            self.db.conn.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry_id])
+        self.db.conn.executemany(
+            "INSERT INTO entry_tags (entry_id, tag, folded, original) "
+            "SELECT ?1, ?2, ?3, coalesce(duplicate_of, id) FROM entries WHERE id = ?1",
+            [(entry_id, tag, tag_fold(tag)) for tag in tags],
+        )
+
+    def retag(self, tagger: Tagger, fingerprint: str) -> int:
+        """Recompute every entry's tags with ``tagger`` unless the tags already follow the
+        rules named by ``fingerprint``; returns how many entries changed."""
+        with self._transaction("recompute tags"):
+            rows = list(self.db.query("SELECT value FROM meta WHERE key = 'tag_rules'"))
+            if rows and rows[0]["value"] == fingerprint:
+                return 0
+            changed = 0
+            sql = (
+                "SELECT entries.*, (SELECT json_group_array(tag) FROM entry_tags "
+                "WHERE entry_id = entries.id) AS tags FROM entries"
+            )
+            for row in list(self.db.query(sql)):
+                entry = row_entry(row)
+                tags = tagger(entry)
+                if {tag_fold(tag) for tag in tags} != {tag_fold(tag) for tag in entry.tags}:
+                    retagged = replace(entry, tags=tags)
+                    self.db.table("entries").update(
+                        row["id"], {"revision": entry_revision(retagged)}
+                    )
+                    self._replace_tags(row["id"], tags)
+                    changed += 1
+            self.db.table("meta").upsert({"key": "tag_rules", "value": fingerprint}, pk="key")
+        return changed
