@@ -20,6 +20,7 @@ from refeed.dedup import (
     band_keys,
     decide,
     entry_revision,
+    figures_agree,
     fingerprint,
     minhash,
     overlap,
@@ -28,7 +29,8 @@ from refeed.dedup import (
     text_likeness,
     words,
 )
-from refeed.model import Decision, Entry, FetchResult, ProcessedFeed, StoredEntry
+from refeed.model import Decision, Entry, FetchResult, ProcessedFeed, StoredEntry, Taxonomy
+from refeed.normalize import normalize_entry
 from refeed.storage import Store
 from tests.factories import NOON, STORY, likeness_of, make_entry
 
@@ -101,6 +103,83 @@ def test_opted_out_sources_and_the_off_switch() -> None:
     assert not same_story(make_entry(), stored(5), DedupPolicy(enabled=False))
     assert not same_story(make_entry(), stored(5),
                           DedupPolicy(excluded_sources=frozenset({"b"})))
+
+
+LIVE_POST = ("Explosions heard in the capital, air defence at work; debris fell on a "
+             "warehouse in the Solomianskyi district and emergency services are on their way")
+LATER_POST = ("The number of injured in the capital rose to nine and one person died; a "
+              "sixteen-storey building was damaged and search operations continue")
+
+
+def test_a_live_blog_entry_is_not_the_last_one_seen_again() -> None:
+    # one page (the fragments differ), one title and summary; each post its own text
+    first = make_entry(key="post-8", canonical_url="https://x.example/live",
+                       content_hash="h8", **likeness_of(LATER_POST))
+    earlier = stored(5, source_id="a", key="post-1", canonical_url="https://x.example/live",
+                     content_hash="h1", **likeness_of(LIVE_POST))
+    assert not same_story(first, earlier, POLICY)
+    reposted = replace(earlier, **likeness_of(LATER_POST))  # the same post, a new guid
+    assert same_story(first, reposted, POLICY)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "close", "agree"),
+    [
+        (("7", "1000"), ("7", "1000", "12"), False, True),  # a trimmed copy, any time
+        (("7", "1000"), ("8", "1000"), True, True),  # a correction within hours
+        (("7", "1000"), ("8", "1000"), False, False),  # ... but a day later, another post
+        (("5", "12", "40", "1000"), ("6", "14", "41", "1000"), True, False),  # a bulletin
+    ],
+)
+def test_figures_tell_a_correction_from_another_bulletin(
+    first: tuple[str, ...], second: tuple[str, ...], close: bool, agree: bool
+) -> None:
+    assert figures_agree(first, second, close=close) is agree
+    assert figures_agree(second, first, close=close) is agree
+
+
+def test_a_bulletin_a_few_hours_later_is_not_an_update() -> None:
+    bulletin = (STORY + ". The regional administration publishes its daily summary of the "
+                "consequences of shelling across the region every evening: {}")
+    today = bulletin.format("3 killed, 12 injured, 40 buildings damaged")
+    tonight = bulletin.format("5 killed, 19 injured, 41 buildings damaged")
+    entry = make_entry(canonical_url=None, content_hash="x", **likeness_of(today))
+    other = stored(5, canonical_url=None, content_hash="y",
+                   published=NOON - timedelta(hours=3), **likeness_of(tonight))
+    assert overlap(entry, other) >= POLICY.threshold
+    assert not same_story(entry, other, POLICY)
+    corrected = bulletin.format("3 killed, 13 injured, 40 buildings damaged")
+    assert same_story(entry, replace(other, **likeness_of(corrected)), POLICY)
+
+
+BODY = ("<p>The missile hit a five-storey residential building and a nearby shop in the "
+        "city's Dovhyntsivskyi district shortly after 10 a.m., the regional governor said.</p>"
+        "<p>Among the injured were two children. Rescuers were still searching the rubble in "
+        "the afternoon, and the city declared Wednesday a day of mourning.</p>")
+
+
+def normalized(summary: str, content: str, source: str) -> Entry:
+    raw = {"id": f"{source}-1", "title": "Missile strike on Kryvyi Rih kills three",
+           "summary": summary, "summary_detail": {"type": "text/html"},
+           "content": [{"value": content, "type": "text/html"}],
+           "link": f"https://{source}.example/1", "published_parsed": NOON.timetuple()}
+    return normalize_entry(raw, SourceConfig(id=source, url=f"https://{source}.example/"),
+                           Taxonomy(), NOON + timedelta(days=1))
+
+
+def test_likeness_reads_the_whole_text_not_only_the_lede() -> None:
+    # a republisher rewrote the intro; the body under it is the agency's
+    agency = normalized("A Russian missile struck a residential area, killing three.", BODY, "a")
+    copy = normalized("Three people died when a missile hit homes in the city.", BODY, "b")
+    assert overlap(copy, as_stored(agency)) >= POLICY.threshold
+
+
+def as_stored(entry: Entry) -> StoredEntry:
+    return StoredEntry(
+        id=1, source_id=entry.source_id, key=entry.key, revision="", published=entry.published,
+        canonical_url=entry.canonical_url, content_hash=entry.content_hash, duplicate_of=None,
+        title=entry.title, language=entry.language, signature=entry.signature,
+        shingles=entry.shingles, numbers=entry.numbers)
 
 
 def test_near_duplicates_by_overlap_within_window() -> None:

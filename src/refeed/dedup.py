@@ -15,12 +15,17 @@ the database:
 Two entries are the same story (:func:`same_story`) when they are in the same language
 (translations are never merged) and, from different sources: share a canonical URL; or
 share the content fingerprint and were published within the window; or are near-
-duplicates — MinHash similarity of their word shingles at least the threshold, within the
-window, with the same numbers or published within ``update_window`` of each other (a
-daily bulletin differs from yesterday's only in its numbers; an update changes them
-within hours). From
-the same source, a new key with the fingerprint (or URL and title) of a stored entry is
-that entry re-appearing under a new guid (a CMS migration), not a new story.
+duplicates — MinHash similarity of the word shingles of their whole texts at least the
+threshold, within the window — and their figures agree (:func:`figures_agree`: the
+shorter text's figures all in the other, or at most two changed within
+``update_window``: a daily bulletin differs from yesterday's only in its figures, a
+correction changes one or two within hours). From the same source, a new key with the
+fingerprint of a stored entry, or its URL and title without a different text, is that
+entry re-appearing under a new guid (a CMS migration), not a new story; a live blog's
+posts share their page, title and summary, never their text.
+
+Evidence against a merge overrides evidence for it, except a shared canonical URL
+between sources (the same page) and the same fingerprint (the same words).
 
 Clusters are the connected components of that relation, so the same entries arriving in
 any order, in any polls, end up in the same clusters.
@@ -49,6 +54,7 @@ NUM_PERM = 64
 BANDS = 16  # 16 bands of 4 rows: pairs from ~0.5 similarity on share a band
 ROWS = NUM_PERM // BANDS
 MIN_SHINGLES = 4  # shorter texts get no signature: too little to compare
+MAX_CORRECTED_FIGURES = 2  # figures an update within hours may change
 SEED = 20261125
 _WORD = re.compile(r"[^\W_]+")  # runs of str.isalnum() characters, as re defines \w
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -231,7 +237,7 @@ def same_story(entry: Entry, stored: StoredEntry, policy: DedupPolicy) -> bool:
     if entry.language and stored.language and entry.language != stored.language:
         return False
     if entry.source_id == stored.source_id:
-        return _reappears(entry, stored)
+        return _reappears(entry, stored, policy)
     if entry.canonical_url and entry.canonical_url == stored.canonical_url:
         return True
     if abs(entry.published - stored.published) > policy.window:
@@ -240,17 +246,31 @@ def same_story(entry: Entry, stored: StoredEntry, policy: DedupPolicy) -> bool:
         return True
     if not policy.near_duplicates or overlap(entry, stored) < policy.threshold:
         return False
-    # changed numbers: an update within hours, or the next day's bulletin
     close = abs(entry.published - stored.published) <= policy.update_window
-    return entry.numbers == stored.numbers or close
+    return figures_agree(entry.numbers, stored.numbers, close=close)
 
 
-def _reappears(entry: Entry, stored: StoredEntry) -> bool:
-    """A stored entry of the same source seen again under a new key."""
+def figures_agree(first: Sequence[str], second: Sequence[str], *, close: bool) -> bool:
+    """Whether two texts' figures tell the same story: the shorter list's figures all
+    in the other (a trimmed copy), or, within hours, at most a couple changed (a
+    correction: 7 injured, then 8). Yesterday's bulletin, or a template filled in for
+    another event, changes more."""
+    fewer, more = sorted((set(first), set(second)), key=len)
+    changed = len(fewer - more)
+    return changed == 0 or (close and changed <= MAX_CORRECTED_FIGURES)
+
+
+def _reappears(entry: Entry, stored: StoredEntry, policy: DedupPolicy) -> bool:
+    """A stored entry of the same source seen again under a new key: the same text, or
+    the same page and title without a different text — a live blog's entries share
+    their page, title and summary, not their text."""
     if entry.content_hash and entry.content_hash == stored.content_hash:
         return True
+    texts_differ = bool(entry.signature and stored.signature
+                        and overlap(entry, stored) < policy.threshold)
     return bool(
         entry.canonical_url
         and entry.canonical_url == stored.canonical_url
         and words(entry.title) == words(stored.title)
+        and not texts_differ
     )

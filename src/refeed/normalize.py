@@ -93,7 +93,7 @@ def normalize_entry(
     body_text = sanitized_text(content or summary)
     categories = split_categories(_raw_categories(raw))
     text_for_matching = tagging_text(title, summary, content)
-    likeness = text_likeness(text_for_matching)
+    likeness = text_likeness(story_text(title, summary, content))
     declared = _declared_languages(raw, feed_language, source)
     language = decide_language(text_for_matching, declared, policy)
     return Entry(
@@ -281,6 +281,12 @@ def tagging_text(title: str, summary: str, content: str) -> str:
     """What ``match`` rules and language detection read: the title and the summary's
     text (or the start of the content when there is no summary), both sanitized HTML."""
     return f"{title}\n{sanitized_text(summary) or sanitized_text(content)[:500]}"
+
+
+def story_text(title: str, summary: str, content: str) -> str:
+    """What deduplication compares: the whole text. A republisher rewrites the lede and
+    keeps the body; a live blog keeps its title and summary and changes the body."""
+    return f"{title}\n{sanitized_text(summary)}\n{sanitized_text(content)}"
 
 
 def tagging_fingerprint(taxonomy: Taxonomy, source_tags: Mapping[str, Iterable[str]]) -> str:
