@@ -22,8 +22,9 @@ import uvloop
 from refeed import __version__
 from refeed.config import Settings, load_settings
 from refeed.configdoc import explain
+from refeed.dedup import DedupPolicy, Judgement, judge
 from refeed.errors import ConfigError, RefeedError
-from refeed.model import PollResult
+from refeed.model import PollResult, StoredEntry
 from refeed.normalize import canonical_tag
 from refeed.opml import export_opml, import_opml, read_opml
 from refeed.pipeline import notify_hub, poll_all, publish_all, utc_now
@@ -368,8 +369,60 @@ def entries(
     )
     with _open_store(settings) as store:
         rows = store.entries(query)
+        judged = _copy_judgements(store, rows, settings.dedup_policy) if as_json else {}
     for row in rows:
-        click.echo(json.dumps(entry_json(row), ensure_ascii=False) if as_json else entry_line(row))
+        if as_json:
+            click.echo(json.dumps(entry_json(row, judged.get(row["id"])), ensure_ascii=False))
+        else:
+            click.echo(entry_line(row))
+
+
+def _copy_judgements(
+    store: Storage, rows: list[dict[str, Any]], policy: DedupPolicy
+) -> dict[int, Judgement]:
+    """For each copy among ``rows``: the rules' verdict on it and its original."""
+    originals = {row["id"]: row["duplicate_of"] for row in rows if row["duplicate_of"]}
+    stored = store.stored_entries({*originals, *originals.values()})
+    return {copy: judge(stored[copy], stored[original], policy)
+            for copy, original in originals.items() if copy in stored and original in stored}
+
+
+@cli.group()
+def dedup() -> None:
+    """Why entries are (or are not) listed as one story."""
+
+
+@dedup.command("explain")
+@click.argument("first", type=int, metavar="ID")
+@click.argument("second", type=int, metavar="ID")
+@click.pass_context
+def dedup_explain(ctx: click.Context, first: int, second: int) -> None:
+    """Why two stored entries (ids from refeed entries) are or are not one story."""
+    settings = _settings(ctx)
+    with _open_store(settings) as store:
+        stored = store.stored_entries({first, second})
+    missing = [str(entry_id) for entry_id in (first, second) if entry_id not in stored]
+    if missing:
+        raise click.UsageError(f"no entry with id {', '.join(missing)}")
+    click.echo("\n".join(explanation_lines(stored[first], stored[second],
+                                             settings.dedup_policy)))
+
+
+def explanation_lines(first: StoredEntry, second: StoredEntry, policy: DedupPolicy) -> list[str]:
+    """``refeed dedup explain``'s report: both entries, the verdict, the rule, the
+    evidence, and how they are stored."""
+    verdict = judge(first, second, policy)
+    lines = [f"#{entry.id} {entry.source_id} [{entry.language or '--'}] {entry.title}"
+             for entry in (first, second)]
+    lines.append(f"{'the same story' if verdict.same else 'different stories'}: {verdict.rule}")
+    lines += [f"  {name}: {json.dumps(value, ensure_ascii=False)}"
+              for name, value in verdict.evidence.items()]
+    roots = {entry.id: entry.duplicate_of or entry.id for entry in (first, second)}
+    together = roots[first.id] == roots[second.id]
+    lines.append(f"stored as {'one story' if together else 'two stories'}"
+                 + ("" if together == verdict.same else
+                    " (joined through other copies, or stored under earlier rules)"))
+    return lines
 
 
 @cli.command()
@@ -415,7 +468,7 @@ def _tag_line(item: dict[str, Any]) -> str:
     return f"{item['entries']:>6}  {item['tag']}  [{languages}]{marker}"
 
 
-def entry_json(row: dict[str, Any]) -> dict[str, Any]:
+def entry_json(row: dict[str, Any], judged: Judgement | None = None) -> dict[str, Any]:
     """The JSON object of one timeline row (its fields are documented in the README, under
     ``entries --json``)."""
     return {
@@ -435,6 +488,8 @@ def entry_json(row: dict[str, Any]) -> dict[str, Any]:
         "tags": row["tags"],
         "authors": row["authors"],
         "duplicate_of": row["duplicate_of"],
+        "duplicate_rule": judged.rule if judged else None,
+        "duplicate_evidence": dict(judged.evidence) if judged else None,
         "copies": row["copies"],
     }
 

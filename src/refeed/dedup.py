@@ -37,12 +37,12 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from refeed.model import Action, Decision, Entry, StoredEntry
 
@@ -190,7 +190,7 @@ def similarity(first: Sequence[int], second: Sequence[int]) -> float:
     return sum(a == b for a, b in zip(first, second, strict=True)) / len(first)
 
 
-def overlap(entry: Entry, stored: StoredEntry) -> float:
+def overlap(entry: Comparable, stored: Comparable) -> float:
     """How much of the shorter text the longer one contains (from the estimated Jaccard
     and the shingle counts), or the Jaccard itself when that is higher: a trimmed lede
     is still the story."""
@@ -230,24 +230,75 @@ def cluster_originals(
     }
 
 
-def same_story(entry: Entry, stored: StoredEntry, policy: DedupPolicy) -> bool:
+class Comparable(Protocol):
+    """What the rules read of an entry, incoming (:class:`Entry`) or stored."""
+
+    @property
+    def source_id(self) -> str: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def canonical_url(self) -> str | None: ...
+    @property
+    def published(self) -> datetime: ...
+    @property
+    def content_hash(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def signature(self) -> tuple[int, ...]: ...
+    @property
+    def shingles(self) -> int: ...
+    @property
+    def numbers(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Whether two entries are the same story, by which rule, on what evidence."""
+
+    same: bool
+    rule: str
+    evidence: Mapping[str, object] = field(default_factory=dict)
+
+
+def same_story(entry: Comparable, stored: Comparable, policy: DedupPolicy) -> bool:
     """True when ``entry`` and ``stored`` are the same story (see the module docstring)."""
-    if not policy.enabled or policy.excluded_sources & {entry.source_id, stored.source_id}:
-        return False
-    if entry.language and stored.language and entry.language != stored.language:
-        return False
-    if entry.source_id == stored.source_id:
-        return _reappears(entry, stored, policy)
-    if entry.canonical_url and entry.canonical_url == stored.canonical_url:
-        return True
-    if abs(entry.published - stored.published) > policy.window:
-        return False
-    if entry.content_hash and entry.content_hash == stored.content_hash:
-        return True
-    if not policy.near_duplicates or overlap(entry, stored) < policy.threshold:
-        return False
-    close = abs(entry.published - stored.published) <= policy.update_window
-    return figures_agree(entry.numbers, stored.numbers, close=close)
+    return judge(entry, stored, policy).same
+
+
+def judge(first: Comparable, second: Comparable, policy: DedupPolicy) -> Judgement:
+    """Whether ``first`` and ``second`` are the same story, with the rule that decided
+    and its evidence: what ``refeed dedup explain`` and ``entries --json`` show."""
+    if not policy.enabled:
+        return Judgement(False, "deduplication is off")
+    excluded = sorted(policy.excluded_sources & {first.source_id, second.source_id})
+    if excluded:
+        return Judgement(False, "a source opted out", {"sources": excluded})
+    if first.language and second.language and first.language != second.language:
+        return Judgement(False, "translations are never merged",
+                         {"languages": [first.language, second.language]})
+    if first.source_id == second.source_id:
+        return _reappears(first, second, policy)
+    if first.canonical_url and first.canonical_url == second.canonical_url:
+        return Judgement(True, "the same canonical URL", {"url": first.canonical_url})
+    gap = abs(first.published - second.published)
+    hours = {"hours_apart": round(gap.total_seconds() / 3600, 1)}
+    if gap > policy.window:
+        return Judgement(False, "published further apart than dedup.window", hours)
+    if first.content_hash and first.content_hash == second.content_hash:
+        return Judgement(True, "the same title and text", hours)
+    likeness = hours | {"overlap": round(overlap(first, second), 3),
+                        "threshold": policy.threshold}
+    if not policy.near_duplicates:
+        return Judgement(False, "near-duplicates are off", likeness)
+    if overlap(first, second) < policy.threshold:
+        return Judgement(False, "different texts", likeness)
+    close = gap <= policy.update_window
+    figures = likeness | {"figures": [list(first.numbers), list(second.numbers)]}
+    if not figures_agree(first.numbers, second.numbers, close=close):
+        return Judgement(False, "nearly the same text, but other figures", figures)
+    return Judgement(True, "nearly the same text, the same figures", figures)
 
 
 def figures_agree(first: Sequence[str], second: Sequence[str], *, close: bool) -> bool:
@@ -260,17 +311,19 @@ def figures_agree(first: Sequence[str], second: Sequence[str], *, close: bool) -
     return changed == 0 or (close and changed <= MAX_CORRECTED_FIGURES)
 
 
-def _reappears(entry: Entry, stored: StoredEntry, policy: DedupPolicy) -> bool:
+def _reappears(first: Comparable, second: Comparable, policy: DedupPolicy) -> Judgement:
     """A stored entry of the same source seen again under a new key: the same text, or
     the same page and title without a different text — a live blog's entries share
     their page, title and summary, not their text."""
-    if entry.content_hash and entry.content_hash == stored.content_hash:
-        return True
-    texts_differ = bool(entry.signature and stored.signature
-                        and overlap(entry, stored) < policy.threshold)
-    return bool(
-        entry.canonical_url
-        and entry.canonical_url == stored.canonical_url
-        and words(entry.title) == words(stored.title)
-        and not texts_differ
-    )
+    if first.content_hash and first.content_hash == second.content_hash:
+        return Judgement(True, "one source: the same title and text again")
+    same_page = bool(first.canonical_url and first.canonical_url == second.canonical_url
+                     and words(first.title) == words(second.title))
+    if not same_page:
+        return Judgement(False, "one source: another page or title")
+    texts_differ = bool(first.signature and second.signature
+                        and overlap(first, second) < policy.threshold)
+    if texts_differ:
+        return Judgement(False, "one source: the same page and title, another text (a live "
+                         "blog)", {"overlap": round(overlap(first, second), 3)})
+    return Judgement(True, "one source: the same page and title again")

@@ -30,7 +30,14 @@ import sqlite_utils
 from refeed.config import SourceConfig
 from refeed.dedup import DedupPolicy
 from refeed.errors import StoreError
-from refeed.model import Entry, FetchResult, PollState, ProcessedFeed, StoreCounts
+from refeed.model import (
+    Entry,
+    FetchResult,
+    PollState,
+    ProcessedFeed,
+    StoreCounts,
+    StoredEntry,
+)
 from refeed.select import Listed, Output
 from refeed.storage._ingest import IngestMixin, Tagger
 from refeed.storage._queries import EntryQuery, QueriesMixin
@@ -70,6 +77,7 @@ class Storage(Protocol):
         pace: timedelta | None = None,
     ) -> StoreCounts: ...
     def retag(self, tagger: Tagger, fingerprint: str) -> int: ...
+    def stored_entries(self, ids: Collection[int]) -> dict[int, StoredEntry]: ...
 
     # the timeline, its change log, retention
     def candidates(self, output: Output) -> Iterator[tuple[int, Entry]]: ...

@@ -9,7 +9,7 @@ not store.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -126,6 +126,16 @@ class IngestMixin(SourcesMixin):
         if not clauses or not policy.enabled:
             return []
         return self._stored_entries(" OR ".join(clauses), params)
+
+    def stored_entries(self, ids: Collection[int]) -> dict[int, StoredEntry]:
+        """What the dedup rules read of the entries ``ids`` (those that exist)."""
+        found: dict[int, StoredEntry] = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), MAX_CANDIDATES):
+            chunk = ordered[start:start + MAX_CANDIDATES]
+            marks = ", ".join("?" for _ in chunk)
+            found |= {row.id: row for row in self._stored_entries(f"id IN ({marks})", chunk)}
+        return found
 
     def _stored_entries(self, where: str, params: Sequence[Any]) -> list[StoredEntry]:
         # originals first, then the oldest copies, at most MAX_CANDIDATES: a story that
