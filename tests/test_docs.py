@@ -35,7 +35,7 @@ def command_row(name: str) -> str:
     """The README's table row of ``refeed NAME``."""
     rows = [line for line in README.splitlines()
             if re.match(rf"\| `refeed {re.escape(name)}[ `]", line)
-            or re.match(rf"\| `refeed [^|]*/ `refeed {re.escape(name)}`", line)]
+            or re.match(rf"\| `refeed [^|]*/ `refeed {re.escape(name)}[ `]", line)]
     assert rows, f"refeed {name} is not in the README's command table"
     return rows[0]
 

@@ -12,7 +12,7 @@ import pytest
 import sqlite_utils
 
 from refeed.config import SourceConfig
-from refeed.dedup import BANDS, DedupPolicy
+from refeed.dedup import BANDS, DedupPolicy, band_keys
 from refeed.errors import StoreError
 from refeed.model import (
     Entry,
@@ -24,8 +24,9 @@ from refeed.model import (
 )
 from refeed.select import Output
 from refeed.storage import EntryQuery, Store
-from refeed.storage._ingest import MAX_CANDIDATES
+from refeed.storage._ingest import _INSERT_ENTRY, MAX_CANDIDATES
 from refeed.storage._timeline import READ_CHUNK
+from refeed.storage.codecs import entry_row, iso
 from refeed.storage.migrations import migrations
 from tests.factories import (
     STORY,
@@ -78,13 +79,14 @@ def test_open_creates_wal_database_with_schema_and_migrations_table(store: Store
         "m011_source_pace_and_body_error", "m012_search_index_merges_later",
         "m013_tag_rows_know_their_original", "m014_language_timeline_index",
         "m015_bands_without_rowid", "m016_timeline_changes", "m017_no_timeline_version",
+        "m018_dedup_overrides",
     ]
 
 
 def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     Store.open(tmp_path / "db").close()
     again = Store.open(tmp_path / "db")
-    assert len(migrations.applied(again.db)) == 17
+    assert len(migrations.applied(again.db)) == 18
     assert migrations.pending(again.db) == []
 
 
@@ -96,14 +98,18 @@ def test_bands_stored_before_they_were_keyed_still_find_near_duplicates(
     path = tmp_path / "refeed.db"
     earlier = sqlite_utils.Database(path)
     migrations.apply(earlier, stop_before="m015_bands_without_rowid")
-    old = Store(earlier)
-    old.sync_sources([SourceConfig(id="a", url="https://a.example/feed"),
-                      SourceConfig(id="b", url="https://b.example/feed")])
+    for source in ("a", "b"):  # stored as that version stored them: rows and bands
+        earlier.execute("INSERT INTO sources (id, url) VALUES (?, ?)",
+                        [source, f"https://{source}.example/feed"])
     story = make_entry(canonical_url=None, content_hash="x", **likeness_of(STORY))
-    record(old, fetched("a"), story)
+    row = entry_row(story, "r", NOW) | {"first_seen": iso(NOW), "duplicate_of": None}
+    story_id = earlier.execute(_INSERT_ENTRY, row).lastrowid
+    earlier.conn.executemany("INSERT INTO entry_bands (band, key, entry_id) VALUES (?, ?, ?)",
+                             [(band, key, story_id) for band, key in band_keys(story.signature)])
+    earlier.conn.commit()
     bands = earlier.execute("SELECT band, key, entry_id FROM entry_bands ORDER BY band").fetchall()
     assert len(bands) == BANDS  # the story is long enough to be banded
-    old.close()
+    earlier.close()
     upgraded = Store.open(path)
     assert upgraded.db.execute(
         "SELECT band, key, entry_id FROM entry_bands ORDER BY band").fetchall() == bands

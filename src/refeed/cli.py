@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +23,7 @@ from refeed import __version__
 from refeed.config import Settings, load_settings
 from refeed.configdoc import explain
 from refeed.dedup import DedupPolicy, Judgement, judge
-from refeed.errors import ConfigError, RefeedError
+from refeed.errors import ConfigError, RefeedError, StoreError
 from refeed.model import PollResult, StoredEntry
 from refeed.normalize import canonical_tag
 from refeed.opml import export_opml, import_opml, read_opml
@@ -370,9 +370,12 @@ def entries(
     with _open_store(settings) as store:
         rows = store.entries(query)
         judged = _copy_judgements(store, rows, settings.dedup_policy) if as_json else {}
+        overrides = store.overrides([row["id"] for row in rows]) if as_json else {}
     for row in rows:
         if as_json:
-            click.echo(json.dumps(entry_json(row, judged.get(row["id"])), ensure_ascii=False))
+            shown = entry_json(row, judged.get(row["id"])) | {
+                "dedup_override": overrides.get(row["id"])}
+            click.echo(json.dumps(shown, ensure_ascii=False))
         else:
             click.echo(entry_line(row))
 
@@ -406,6 +409,48 @@ def dedup_explain(ctx: click.Context, first: int, second: int) -> None:
         raise click.UsageError(f"no entry with id {', '.join(missing)}")
     click.echo("\n".join(explanation_lines(stored[first], stored[second],
                                              settings.dedup_policy)))
+
+
+@dedup.command("split")
+@click.argument("entry_id", type=int, metavar="ID")
+@click.pass_context
+def dedup_split(ctx: click.Context, entry_id: int) -> None:
+    """Take an entry out of its cluster for good: it is listed on its own."""
+    _correct(ctx, f"#{entry_id} split off", lambda store, settings: store.split(
+        entry_id, utc_now()))
+
+
+@dedup.command("merge")
+@click.argument("entry_id", type=int, metavar="ID")
+@click.argument("other_id", type=int, metavar="ID")
+@click.pass_context
+def dedup_merge(ctx: click.Context, entry_id: int, other_id: int) -> None:
+    """List two entries (and their clusters) as one story, for good."""
+    _correct(ctx, f"#{other_id} merged into the story of #{entry_id}",
+             lambda store, settings: store.merge(entry_id, other_id, utc_now()))
+
+
+@dedup.command("reset")
+@click.argument("entry_id", type=int, metavar="ID")
+@click.pass_context
+def dedup_reset(ctx: click.Context, entry_id: int) -> None:
+    """Undo a split or merge: the rules decide the entry's story again."""
+    _correct(ctx, f"#{entry_id} reset: the rules decide again",
+             lambda store, settings: store.reset(entry_id, settings.dedup_policy))
+
+
+def _correct(ctx: click.Context, done: str,
+             change: Callable[[Storage, Settings], None]) -> None:
+    """Apply an admin's correction, then publish it (as ``refeed prune`` does)."""
+    settings = _settings(ctx)
+    with _open_store(settings) as store:
+        try:
+            change(store, settings)
+        except StoreError as error:
+            raise click.UsageError(str(error)) from None
+        report = publish_all(settings, store)
+    click.echo(done)
+    click.echo(format_publish_report(report, settings))
 
 
 def explanation_lines(first: StoredEntry, second: StoredEntry, policy: DedupPolicy) -> list[str]:

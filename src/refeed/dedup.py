@@ -220,13 +220,14 @@ def decide(
 
 
 def cluster_originals(
-    entry: Entry, candidates: Iterable[StoredEntry], policy: DedupPolicy
+    entry: Comparable, candidates: Iterable[StoredEntry], policy: DedupPolicy
 ) -> set[int]:
-    """The originals of every stored cluster ``entry`` belongs to."""
+    """The originals of every stored cluster ``entry`` belongs to; an entry an admin
+    split off joins nothing and is joined by nothing."""
     return {
         candidate.duplicate_of if candidate.duplicate_of is not None else candidate.id
         for candidate in candidates
-        if same_story(entry, candidate, policy)
+        if not candidate.kept_apart and same_story(entry, candidate, policy)
     }
 
 

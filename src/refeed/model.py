@@ -175,6 +175,7 @@ class StoredEntry:
     signature: tuple[int, ...] = ()
     shingles: int = 0
     numbers: tuple[str, ...] = ()
+    kept_apart: bool = False  # an admin split it off: nothing joins it
 
 
 Action = Literal["new", "updated", "unchanged", "duplicate"]

@@ -14,7 +14,15 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from refeed.dedup import DedupPolicy, band_keys, decide, entry_revision
+from refeed.dedup import (
+    Comparable,
+    DedupPolicy,
+    band_keys,
+    cluster_originals,
+    decide,
+    entry_revision,
+)
+from refeed.errors import StoreError
 from refeed.model import (
     Decision,
     Entry,
@@ -103,7 +111,7 @@ class IngestMixin(SourcesMixin):
         return rows[0] if rows else None
 
     def _candidates(
-        self, entry: Entry, policy: DedupPolicy, bands: Sequence[tuple[int, int]]
+        self, entry: Comparable, policy: DedupPolicy, bands: Sequence[tuple[int, int]]
     ) -> list[StoredEntry]:
         """Stored entries that might be ``entry``'s story, through indexes only: the same
         canonical URL, the same fingerprint, or a shared signature band in the window."""
@@ -142,7 +150,9 @@ class IngestMixin(SourcesMixin):
         # 10,000 sources syndicate must not make each new copy read all the others
         sql = (
             "SELECT id, source_id, key, revision, published, canonical_url, content_hash, "
-            "duplicate_of, title, language, signature, shingles, numbers "
+            "duplicate_of, title, language, signature, shingles, numbers, EXISTS ("
+            "SELECT 1 FROM dedup_overrides WHERE entry_id = entries.id AND action = 'split'"
+            ") AS kept_apart "
             f"FROM entries WHERE {where} ORDER BY duplicate_of IS NOT NULL, id "
             f"LIMIT {MAX_CANDIDATES}"
         )
@@ -161,6 +171,7 @@ class IngestMixin(SourcesMixin):
                 signature=unpack_signature(row["signature"]),
                 shingles=row["shingles"],
                 numbers=tuple(json.loads(row["numbers"])),
+                kept_apart=bool(row["kept_apart"]),
             )
             for row in self._named_rows(sql, params)
         ]
@@ -204,6 +215,72 @@ class IngestMixin(SourcesMixin):
                 f"OR duplicate_of IN ({marks})",
                 [decision.duplicate_of, *decision.merge, *decision.merge],
             )
+
+    def split(self, entry_id: int, now: datetime) -> None:
+        """Take an entry out of its cluster for good: it becomes an original that nothing
+        joins (until :meth:`reset`); if it was its cluster's original, the oldest copy
+        takes its place."""
+        with self._transaction(f"split entry {entry_id}"):
+            self._detach(entry_id)
+            self._override(entry_id, "split", None, now)
+
+    def merge(self, entry_id: int, other_id: int, now: datetime) -> None:
+        """Put ``other_id``'s cluster into ``entry_id``'s for good (until :meth:`reset`):
+        the older original stands for both."""
+        with self._transaction(f"merge entries {entry_id} and {other_id}"):
+            roots = sorted({self._root(entry_id), self._root(other_id)})
+            if len(roots) == 2:
+                self.db.execute("UPDATE entries SET duplicate_of = ? WHERE id = ? "
+                                "OR duplicate_of = ?", [roots[0], roots[1], roots[1]])
+            self.db.execute("DELETE FROM dedup_overrides WHERE entry_id IN (?, ?)",
+                            [entry_id, other_id])
+            self._override(other_id, "merge", entry_id, now)
+
+    def reset(self, entry_id: int, policy: DedupPolicy) -> None:
+        """Forget an admin's split or merge of ``entry_id``: it leaves its cluster and
+        joins what the rules say it is a copy of, as if it had just arrived."""
+        with self._transaction(f"reset entry {entry_id}"):
+            self.db.execute("DELETE FROM dedup_overrides WHERE entry_id = ?", [entry_id])
+            self._detach(entry_id)
+            [entry] = self._stored_entries("id = ?", [entry_id])
+            candidates = [candidate for candidate in
+                          self._candidates(entry, policy, band_keys(entry.signature))
+                          if entry_id not in (candidate.id, candidate.duplicate_of)]
+            originals = sorted(cluster_originals(entry, candidates, policy))
+            if originals:
+                self.db.execute("UPDATE entries SET duplicate_of = ? WHERE id = ?",
+                                [originals[0], entry_id])
+                self._merge_clusters(Decision("duplicate", duplicate_of=originals[0],
+                                              merge=tuple(originals[1:])))
+
+    def overrides(self, ids: Collection[int]) -> dict[int, str]:
+        """The admin's split or merge of each of ``ids`` that has one."""
+        marks = ", ".join("?" for _ in ids)
+        rows = self.db.execute(f"SELECT entry_id, action FROM dedup_overrides "
+                               f"WHERE entry_id IN ({marks})", list(ids)).fetchall()
+        return dict(rows)
+
+    def _root(self, entry_id: int) -> int:
+        row = self.db.execute("SELECT coalesce(duplicate_of, id) FROM entries WHERE id = ?",
+                              [entry_id]).fetchone()
+        if row is None:
+            raise StoreError(f"no entry with id {entry_id}")
+        return int(row[0])
+
+    def _detach(self, entry_id: int) -> None:
+        """Make ``entry_id`` an original alone; its copies, if any, follow the oldest."""
+        self._root(entry_id)  # it exists
+        copies = [copy for (copy,) in self.db.execute(
+            "SELECT id FROM entries WHERE duplicate_of = ? ORDER BY id", [entry_id])]
+        if copies:
+            self.db.execute("UPDATE entries SET duplicate_of = ? WHERE duplicate_of = ? "
+                            "AND id != ?", [copies[0], entry_id, copies[0]])
+            self.db.execute("UPDATE entries SET duplicate_of = NULL WHERE id = ?", [copies[0]])
+        self.db.execute("UPDATE entries SET duplicate_of = NULL WHERE id = ?", [entry_id])
+
+    def _override(self, entry_id: int, action: str, other_id: int | None, now: datetime) -> None:
+        self.db.execute("INSERT OR REPLACE INTO dedup_overrides (entry_id, action, other_id, "
+                        "created) VALUES (?, ?, ?, ?)", [entry_id, action, other_id, iso(now)])
 
     def _replace_bands(
         self, entry_id: int, bands: Sequence[tuple[int, int]], fresh: bool = False

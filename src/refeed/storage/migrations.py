@@ -425,3 +425,22 @@ DELETE FROM meta WHERE key = 'timeline_version';
 def m017_no_timeline_version(db: sqlite_utils.Database) -> None:
     """Drop the timeline version counter: the change log's position tells the same."""
     db.executescript(SCHEMA_V17)
+
+
+SCHEMA_V18 = """
+-- An admin's corrections of deduplication (refeed dedup split / merge), kept until
+-- refeed dedup reset: a split entry is an original that nothing joins; a merged one
+-- was put into the cluster of other_id.
+CREATE TABLE dedup_overrides (
+    entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+    action   TEXT NOT NULL CHECK (action IN ('split', 'merge')),
+    other_id INTEGER,
+    created  TEXT NOT NULL
+);
+"""
+
+
+@migrations()
+def m018_dedup_overrides(db: sqlite_utils.Database) -> None:
+    """The admin's splits and merges of duplicate clusters."""
+    db.executescript(SCHEMA_V18)

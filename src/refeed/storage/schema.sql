@@ -118,6 +118,16 @@ CREATE TABLE entry_bands (
 ) WITHOUT ROWID;
 CREATE INDEX entry_bands_entry ON entry_bands(entry_id);
 
+-- An admin's corrections of deduplication (refeed dedup split / merge), kept until
+-- refeed dedup reset: a split entry is an original that nothing joins; a merged one
+-- was put into the cluster of other_id.
+CREATE TABLE dedup_overrides (
+    entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+    action   TEXT NOT NULL CHECK (action IN ('split', 'merge')),
+    other_id INTEGER,
+    created  TEXT NOT NULL
+);
+
 -- Pruned entries: a feed that still lists one must not bring it back as new.
 CREATE TABLE tombstones (
     source_id TEXT NOT NULL,
