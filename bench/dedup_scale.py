@@ -19,7 +19,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from refeed.config import SourceConfig
-from refeed.dedup import DedupPolicy, band_keys, fingerprint, text_likeness
+from refeed.dedup import (
+    DedupPolicy,
+    band_keys,
+    fact_keys,
+    fingerprint,
+    story_facts,
+    text_likeness,
+)
 from refeed.model import Entry, FetchResult, ProcessedFeed
 from refeed.storage import Store
 from refeed.storage.codecs import iso, pack_signature
@@ -32,31 +39,43 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 POLICY = DedupPolicy(window=timedelta(hours=72))
 
 
+NAMES = [word.capitalize() + "ko" for word in VOCABULARY[:2000]]  # people and places
+FACTS = False  # --facts: texts name two of NAMES and give a figure, as news does
+
+
 def sentence(rng: random.Random, length: int = 24) -> str:
-    """A random 'news text' of ``length`` words."""
-    return " ".join(rng.choice(VOCABULARY) for _ in range(length))
+    """A random 'news text' of ``length`` words (with --facts, two names and a figure
+    inside it, so every entry is indexed and looked up by its facts too)."""
+    words = [rng.choice(VOCABULARY) for _ in range(length)]
+    if FACTS:
+        words[3], words[9] = rng.choice(NAMES), rng.choice(NAMES)
+        words[14] = str(rng.randrange(10, 1000))
+    return " ".join(words)
 
 
 def make_entry(number: int, source: str, text: str, key: str = "") -> Entry:
     """A synthetic entry published ``number`` minutes after START."""
     moment = START + timedelta(minutes=number)
     likeness = text_likeness(text)
+    facts = story_facts(text[:40], text)
     return Entry(
         source_id=source, key=key or f"{source}-{number}", guid=None,
         link=f"https://{source}.example/{number}", canonical_url=f"https://{source}.example/{number}",
         title=text[:40], summary=text, content="", authors=(), published=moment, updated=moment,
         dated=True, tags=(), language="en", enclosures=(),
         content_hash=fingerprint(text[:40], text), signature=likeness.signature,
-        shingles=likeness.shingles, numbers=likeness.numbers,
+        shingles=likeness.shingles, numbers=likeness.numbers, names=facts.names,
+        headline=facts.headline, stem_signature=facts.stem_signature, stems=facts.stems,
     )
 
 
 def fill(store: Store, size: int, rng: random.Random) -> list[str]:
     """Bulk-insert ``size`` entries (with bands); returns their texts."""
     texts = [sentence(rng) for _ in range(size)]
-    rows, bands = [], []
+    rows, bands, facts = [], [], []
     for number, text in enumerate(texts, start=1):
         entry = make_entry(number, f"s{number % 20}", text)
+        facts += [(key, number) for key in fact_keys(entry)]
         rows.append((number, entry.source_id, entry.key, entry.link, entry.canonical_url,
                      entry.title, text, iso(entry.published), entry.content_hash,
                      pack_signature(entry.signature), entry.shingles))
@@ -73,6 +92,8 @@ def fill(store: Store, size: int, rng: random.Random) -> list[str]:
         store.db.conn.executemany(
             "INSERT INTO entry_bands (band, key, entry_id) VALUES (?, ?, ?)", bands
         )
+        store.db.conn.executemany(
+            "INSERT OR IGNORE INTO entry_facts (key, entry_id) VALUES (?, ?)", facts)
     return texts
 
 
@@ -115,7 +136,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--facts", action="store_true",
+                        help="texts with names and figures: the facts index is used too")
     arguments = parser.parse_args()
+    global FACTS  # noqa: PLW0603 - one switch for the text generator
+    FACTS = arguments.facts
     for size in (int(value) for value in arguments.sizes.split(",")):
         measure(size, arguments.batch, arguments.seed)
 

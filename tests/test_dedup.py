@@ -22,8 +22,10 @@ from refeed.dedup import (
     entry_revision,
     figures_agree,
     fingerprint,
+    judge,
     minhash,
     overlap,
+    same_name,
     same_story,
     similarity,
     text_likeness,
@@ -158,8 +160,9 @@ BODY = ("<p>The missile hit a five-storey residential building and a nearby shop
         "the afternoon, and the city declared Wednesday a day of mourning.</p>")
 
 
-def normalized(summary: str, content: str, source: str) -> Entry:
-    raw = {"id": f"{source}-1", "title": "Missile strike on Kryvyi Rih kills three",
+def normalized(summary: str, content: str, source: str,
+               title: str = "Missile strike on Kryvyi Rih kills three") -> Entry:
+    raw = {"id": f"{source}-1", "title": title,
            "summary": summary, "summary_detail": {"type": "text/html"},
            "content": [{"value": content, "type": "text/html"}],
            "link": f"https://{source}.example/1", "published_parsed": NOON.timetuple()}
@@ -174,12 +177,89 @@ def test_likeness_reads_the_whole_text_not_only_the_lede() -> None:
     assert overlap(copy, as_stored(agency)) >= POLICY.threshold
 
 
+AGENCY = ("<p>A fire at the Hrybovychi landfill near Lviv has been smouldering since Friday, "
+          "and fine particulate matter in the Shevchenkivskyi district reached 78 micrograms "
+          "per cubic metre on Sunday, the Lviv city council said.</p><p>Residents were "
+          "advised to keep windows closed. Firefighters have poured 340 tonnes of water and "
+          "sand on the site.</p>")
+RETOLD = ("<p>Lviv's city council says the air in the Shevchenkivskyi district is unsafe: "
+          "smoke from the smouldering Hrybovychi landfill pushed fine particles to 78 "
+          "micrograms per cubic metre. Firefighters have used 340 tonnes of water and sand "
+          "since Friday, and residents should keep their windows shut.</p>")
+
+
+def test_a_story_retold_in_other_words_is_one() -> None:
+    agency = normalized("", AGENCY, "a", "Landfill fire: Lviv air over the norm")
+    portal = normalized("", RETOLD, "b", "Smoke from Hrybovychi: Lviv asks residents to stay in")
+    assert overlap(portal, as_stored(agency)) < POLICY.threshold  # few word pairs shared
+    verdict = judge(portal, as_stored(agency), POLICY)
+    assert (verdict.same, verdict.rule) == (True, "the same facts, retold")
+    later = replace(as_stored(agency), published=NOON - timedelta(hours=7))
+    assert not same_story(portal, later, POLICY)  # a retelling comes within hours
+    other_figure = normalized("", RETOLD.replace("78", "91"), "b",
+                              "Smoke from Hrybovychi: Lviv asks residents to stay in")
+    assert not same_story(other_figure, as_stored(agency), POLICY)
+
+
+def test_a_retold_story_is_found_through_the_facts_it_shares(tmp_path: Path) -> None:
+    # no word pair band, URL or fingerprint in common: only figures and names lead to it
+    store = Store.open(tmp_path / "timeline.db")
+    store.sync_sources([SourceConfig(id=name, url=f"https://{name}.example/") for name in "ab"])
+    for entry in (normalized("", AGENCY, "a", "Landfill fire: Lviv air over the norm"),
+                  normalized("", RETOLD, "b",
+                             "Smoke from Hrybovychi: Lviv asks residents to stay in")):
+        counts = store.record_poll(FetchResult(source_id=entry.source_id, url="u"),
+                                   ProcessedFeed(entries=(entry,)), now=NOON,
+                                   next_due=NOON, policy=POLICY)
+    store.close()
+    assert counts.duplicates == 1
+
+
+def test_a_summary_naming_one_fact_finds_the_full_story_told_later(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "timeline.db")
+    store.sync_sources([SourceConfig(id=name, url=f"https://{name}.example/") for name in "ab"])
+    summary = ("<p>Smoke from a smouldering landfill fire pushed fine particles in the city to "
+               "78 micrograms per cubic metre; residents should keep their windows shut.</p>")
+    for entry in (normalized(summary, "", "b", "Landfill smoke: air over the norm"),
+                  normalized("", AGENCY, "a", "Landfill fire: Lviv air over the norm")):
+        counts = store.record_poll(FetchResult(source_id=entry.source_id, url="u"),
+                                   ProcessedFeed(entries=(entry,)), now=NOON,
+                                   next_due=NOON, policy=POLICY)
+    store.close()
+    assert counts.duplicates == 1
+
+
+def test_headlines_naming_other_places_are_other_stories() -> None:
+    template = ("<p>President Volodymyr Zelensky signed a decree appointing {name} as "
+                "Ukraine's Ambassador Extraordinary and Plenipotentiary to {country}. "
+                "Before the appointment, the diplomat headed a department of the Ministry "
+                "of Foreign Affairs. The previous ambassador to {country} was dismissed by a "
+                "separate decree.</p>")
+    japan = normalized("", template.format(name="Ihor Lytvyn", country="Japan"), "a",
+                       "Zelensky appoints new ambassador to Japan")
+    brazil = normalized("", template.format(name="Maryna Honcharenko", country="Brazil"), "b",
+                        "Zelensky appoints new ambassador to Brazil")
+    verdict = judge(brazil, as_stored(japan), POLICY)
+    assert (verdict.same, verdict.rule) == (False, "the headlines name other people or places")
+    assert verdict.evidence["headlines"] == [["brazil", "zelensky"], ["japan", "zelensky"]]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [("львів", "львові", True), ("зеленський", "зеленського", True), ("kyiv", "kyiv", True),
+     ("японії", "бразилії", False), ("карпати", "зорі", False), ("kyiv", "kharkiv", False)],
+)
+def test_names_match_across_inflections(first: str, second: str, same: bool) -> None:
+    assert same_name(first, second) is same
+
+
 def as_stored(entry: Entry) -> StoredEntry:
     return StoredEntry(
         id=1, source_id=entry.source_id, key=entry.key, revision="", published=entry.published,
         canonical_url=entry.canonical_url, content_hash=entry.content_hash, duplicate_of=None,
         title=entry.title, language=entry.language, signature=entry.signature,
-        shingles=entry.shingles, numbers=entry.numbers)
+        shingles=entry.shingles, numbers=entry.numbers, names=entry.names,
+        headline=entry.headline, stem_signature=entry.stem_signature, stems=entry.stems)
 
 
 def test_near_duplicates_by_overlap_within_window() -> None:

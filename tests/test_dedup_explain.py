@@ -51,6 +51,12 @@ def entry(source: str, key: str, text: str, **changes: object) -> Entry:
          "one source: the same page and title, another text (a live blog)"),
         (entry("a", "a2", TOLL, canonical_url="https://a.example/a1"), True,
          "one source: the same page and title again"),
+        (entry("a", "a2", TOLL), True,
+         "one source: the same title and nearly the same text again"),
+        (entry("a", "a2", BULLETIN.format("4 killed, 9 injured, 30 homes hit")), False,
+         "one source: another page or title"),
+        (entry("a", "a2", TOLL, title="Talks resume in Istanbul"), True,
+         "one source: the same text again, edited"),
     ],
 )
 def test_each_rule_names_itself_with_its_evidence(second: Entry, same: bool, rule: str) -> None:

@@ -2,8 +2,9 @@
 
 For each normalized entry the store looks up the row it already has for the same source
 and key, and the stored entries that might be the same story (same canonical URL, same
-content fingerprint, or a shared MinHash band); this module decides, without touching
-the database:
+content fingerprint, a shared MinHash band of their word pairs, or the most facts —
+figures, names — in common on the same day); this module decides, without touching the
+database:
 
 - ``unchanged``: same source + key, same revision — nothing to write;
 - ``updated``:   same source + key, different revision — update in place (same output id);
@@ -12,23 +13,31 @@ the database:
   clusters, they are merged into the oldest one;
 - ``new``:       everything else.
 
-Two entries are the same story (:func:`same_story`) when they are in the same language
-(translations are never merged) and, from different sources: share a canonical URL; or
-share the content fingerprint and were published within the window; or are near-
-duplicates — MinHash similarity of the word shingles of their whole texts at least the
-threshold, within the window — and their figures agree (:func:`figures_agree`: the
-shorter text's figures all in the other, or at most two changed within
-``update_window``: a daily bulletin differs from yesterday's only in its figures, a
-correction changes one or two within hours). From the same source, a new key with the
-fingerprint of a stored entry, or its URL and title without a different text, is that
-entry re-appearing under a new guid (a CMS migration), not a new story; a live blog's
-posts share their page, title and summary, never their text.
+Two entries are the same story (:func:`judge`, which names the rule that decided) when,
+in this order:
 
-Evidence against a merge overrides evidence for it, except a shared canonical URL
-between sources (the same page) and the same fingerprint (the same words).
+1. deduplication is on, neither source opted out, and they are in the same language
+   (translations are never merged);
+2. from the same source: the same fingerprint; or the same page and title without a
+   different text (a live blog's posts share page, title and summary, never their
+   text); or the same title over nearly the same text with no figure changed (posted
+   again under a new address) — a new key for a stored entry, not a new story;
+3. from different sources: the same canonical URL (the same page), else, within
+   ``window``, the same fingerprint (the same words);
+4. then evidence against a merge comes first: each headline names someone or somewhere
+   the other story never does (:func:`headlines_disagree`: an ambassador to Japan, one
+   to Brazil);
+5. nearly the same whole text (word-pair overlap at least ``threshold``) whose figures
+   agree (:func:`figures_agree`: the shorter text's figures all in the other, or at
+   most two changed within ``update_window`` — a correction; another day's bulletin
+   changes more);
+6. or the same facts retold within :data:`RETELL_WINDOW` (:func:`retold`: most of the
+   shorter text's word stems and names in the other, none of its figures missing) — an
+   aggregator's retelling, a summary of the full text.
 
-Clusters are the connected components of that relation, so the same entries arriving in
-any order, in any polls, end up in the same clusters.
+An admin's split (``refeed dedup split``) overrides all of them: nothing joins an entry
+kept apart. Clusters are the connected components of the relation, so the same entries
+arriving in any order, in any polls, end up in the same clusters.
 """
 
 from __future__ import annotations
@@ -39,7 +48,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Protocol
@@ -55,9 +64,18 @@ BANDS = 16  # 16 bands of 4 rows: pairs from ~0.5 similarity on share a band
 ROWS = NUM_PERM // BANDS
 MIN_SHINGLES = 4  # shorter texts get no signature: too little to compare
 MAX_CORRECTED_FIGURES = 2  # figures an update within hours may change
+REPOST_OVERLAP = 0.9  # one source's text posted again with its headline or figures edited
+RETELL_WINDOW = timedelta(hours=6)  # a story retold in other words comes within hours
+RETELL_OVERLAP = 0.5  # of the shorter text's word stems the other must share, at least
+RETELL_NAMES = 0.5  # ... and of its names
+STEM = 5  # letters of a word that stand for it across inflections (Києві, Київ: "киї")
+NAME = 12  # letters of a name kept
+RETRIEVED = 8  # stored entries sharing the most facts, read as candidates
+MIN_SHARED_FACTS = 2  # ... and at least this many: one name or figure in common is chance
 SEED = 20261125
 _WORD = re.compile(r"[^\W_]+")  # runs of str.isalnum() characters, as re defines \w
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\n")
 _BOILERPLATE = re.compile(
     r"(?:the post .{0,200} appeared first on .{0,200}"
     r"|(?:read more|continue reading|read the full (?:story|article))\b.{0,200}"
@@ -170,6 +188,75 @@ def text_likeness(text: str) -> Likeness:
     return Likeness(minhash(shingles), len(shingles), numbers)
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What tells a story retold in other words: the names of people and places in it
+    (words capitalized inside a sentence), those its headline carries, and a MinHash
+    of its word stems."""
+
+    names: tuple[str, ...]
+    headline: tuple[str, ...]
+    stem_signature: tuple[int, ...]
+    stems: int
+
+
+def story_facts(title: str, body: str) -> Facts:
+    """The :class:`Facts` of a story with ``title`` and ``body`` (plain text)."""
+    names = {_fold(word)[:NAME] for sentence in _SENTENCE.split(body)
+             for word in _WORD.findall(sentence)[1:] if _is_name(word)}
+    headline = {_fold(word)[:NAME] for word in _WORD.findall(title) if _is_name(word)}
+    headline = {name for name in headline if _named(name, names)}  # Title Case is no name
+    stems = {_fold(word)[:STEM] for word in _WORD.findall(f"{title}\n{body}")
+             if len(word) > 3 and not word.isdigit()}
+    signature = minhash(stems) if len(stems) >= MIN_SHINGLES else ()
+    return Facts(tuple(sorted(names | headline)), tuple(sorted(headline)), signature,
+                 len(stems))
+
+
+def _fold(word: str) -> str:
+    return unicodedata.normalize("NFKC", word).casefold()
+
+
+def _is_name(word: str) -> bool:
+    return len(word) >= 3 and word[:1].isupper() and not word.isdigit()
+
+
+def same_name(first: str, second: str) -> bool:
+    """Whether two folded words name the same one, inflected: they agree but for their
+    last two letters (Львів, Львові; Зеленський, Зеленського), three at least."""
+    common = 0
+    for left, right in zip(first, second, strict=False):
+        if left != right:
+            break
+        common += 1
+    return common >= max(3, min(len(first), len(second)) - 2)
+
+
+def _named(name: str, names: Iterable[str]) -> bool:
+    return any(same_name(name, other) for other in names)
+
+
+def figures(numbers: Iterable[str]) -> set[str]:
+    """The numbers that are facts of a story: two digits or more, not a year."""
+    return {number for number in numbers
+            if len(number) >= 2 and not (len(number) == 4 and 1900 <= int(number) <= 2099)}
+
+
+def fact_keys(entry: Comparable, days: Iterable[date] | None = None) -> list[str]:
+    """Keys under which an entry's facts (figures, and names by their first letters) are
+    indexed — per language and day, so a lookup reads one or two days' entries."""
+    facts = figures(entry.numbers) | {name[:4] for name in entry.names}
+    chosen = list(days) if days is not None else [entry.published.date()]
+    return [f"{entry.language or ''}|{day.isoformat()}|{fact}"
+            for day in chosen for fact in sorted(facts)]
+
+
+def retell_days(moment: datetime) -> list[date]:
+    """The days whose entries may be within :data:`RETELL_WINDOW` of ``moment``."""
+    return sorted({(moment + shift).date() for shift in (-RETELL_WINDOW, timedelta(0),
+                                                         RETELL_WINDOW)})
+
+
 def band_keys(signature_values: Sequence[int]) -> list[tuple[int, int]]:
     """``(band, key)`` pairs under which a signature is indexed: signatures sharing one
     are candidates. Keys are stable 63-bit hashes (the same in every process)."""
@@ -192,13 +279,23 @@ def similarity(first: Sequence[int], second: Sequence[int]) -> float:
 
 def overlap(entry: Comparable, stored: Comparable) -> float:
     """How much of the shorter text the longer one contains (from the estimated Jaccard
-    and the shingle counts), or the Jaccard itself when that is higher: a trimmed lede
-    is still the story."""
-    jaccard = similarity(entry.signature, stored.signature)
-    smaller = min(entry.shingles, stored.shingles)
+    of their word pairs and their counts), or the Jaccard itself when that is higher: a
+    trimmed lede is still the story."""
+    return _containment(entry.signature, stored.signature, entry.shingles, stored.shingles)
+
+
+def stem_overlap(first: Comparable, second: Comparable) -> float:
+    """:func:`overlap` of the two texts' word stems rather than word pairs."""
+    return _containment(first.stem_signature, second.stem_signature, first.stems,
+                        second.stems)
+
+
+def _containment(first: Sequence[int], second: Sequence[int], size: int, other: int) -> float:
+    jaccard = similarity(first, second)
+    smaller = min(size, other)
     if not jaccard or not smaller:
         return jaccard
-    containment = jaccard * (entry.shingles + stored.shingles) / ((1 + jaccard) * smaller)
+    containment = jaccard * (size + other) / ((1 + jaccard) * smaller)
     return max(jaccard, min(containment, 1.0))
 
 
@@ -252,6 +349,14 @@ class Comparable(Protocol):
     def shingles(self) -> int: ...
     @property
     def numbers(self) -> tuple[str, ...]: ...
+    @property
+    def names(self) -> tuple[str, ...]: ...
+    @property
+    def headline(self) -> tuple[str, ...]: ...
+    @property
+    def stem_signature(self) -> tuple[int, ...]: ...
+    @property
+    def stems(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -289,17 +394,58 @@ def judge(first: Comparable, second: Comparable, policy: DedupPolicy) -> Judgeme
         return Judgement(False, "published further apart than dedup.window", hours)
     if first.content_hash and first.content_hash == second.content_hash:
         return Judgement(True, "the same title and text", hours)
-    likeness = hours | {"overlap": round(overlap(first, second), 3),
-                        "threshold": policy.threshold}
+    return _by_likeness(first, second, policy, gap)
+
+
+def _by_likeness(
+    first: Comparable, second: Comparable, policy: DedupPolicy, gap: timedelta
+) -> Judgement:
+    """The verdict on two stories of different sources, close in time, that share no
+    page and no fingerprint: near-duplicates, or the same facts retold (see above)."""
+    hours = {"hours_apart": round(gap.total_seconds() / 3600, 1)}
+    near = overlap(first, second)
+    likeness = hours | {"overlap": round(near, 3), "threshold": policy.threshold}
     if not policy.near_duplicates:
         return Judgement(False, "near-duplicates are off", likeness)
-    if overlap(first, second) < policy.threshold:
+    if headlines_disagree(first, second):
+        return Judgement(False, "the headlines name other people or places",
+                         likeness | {"headlines": [list(first.headline), list(second.headline)]})
+    if near >= policy.threshold:
+        close = gap <= policy.update_window
+        numbers = likeness | {"figures": [list(first.numbers), list(second.numbers)]}
+        if not figures_agree(first.numbers, second.numbers, close=close):
+            return Judgement(False, "nearly the same text, but other figures", numbers)
+        return Judgement(True, "nearly the same text, the same figures", numbers)
+    if gap > RETELL_WINDOW:
         return Judgement(False, "different texts", likeness)
-    close = gap <= policy.update_window
-    figures = likeness | {"figures": [list(first.numbers), list(second.numbers)]}
-    if not figures_agree(first.numbers, second.numbers, close=close):
-        return Judgement(False, "nearly the same text, but other figures", figures)
-    return Judgement(True, "nearly the same text, the same figures", figures)
+    stems, names = stem_overlap(first, second), names_shared(first, second)
+    retelling = hours | {"stem_overlap": round(stems, 3), "names_shared": round(names, 3)}
+    if retold(first, second, stems, names):
+        return Judgement(True, "the same facts, retold", retelling)
+    return Judgement(False, "different texts", likeness | retelling)
+
+
+def headlines_disagree(first: Comparable, second: Comparable) -> bool:
+    """Each headline names someone or somewhere the other story never does: an
+    ambassador to Japan and one to Brazil, one club fined and another."""
+    return (any(not _named(name, second.names) for name in first.headline)
+            and any(not _named(name, first.names) for name in second.headline))
+
+
+def names_shared(first: Comparable, second: Comparable) -> float:
+    """How many of the fewer names the other text has too (1 when one has none)."""
+    fewer, more = sorted((first.names, second.names), key=len)
+    if not fewer:
+        return 1.0
+    return sum(_named(name, more) for name in fewer) / len(fewer)
+
+
+def retold(first: Comparable, second: Comparable, stems: float, names: float) -> bool:
+    """The same story in other words (an aggregator's retelling, a summary of the full
+    text): most of the shorter text's word stems (``stems``, :func:`stem_overlap`) and
+    names (``names``, :func:`names_shared`) in the other, none of its figures missing."""
+    fewer, more = sorted((figures(first.numbers), figures(second.numbers)), key=len)
+    return fewer <= more and stems >= RETELL_OVERLAP and names >= RETELL_NAMES
 
 
 def figures_agree(first: Sequence[str], second: Sequence[str], *, close: bool) -> bool:
@@ -313,18 +459,27 @@ def figures_agree(first: Sequence[str], second: Sequence[str], *, close: bool) -
 
 
 def _reappears(first: Comparable, second: Comparable, policy: DedupPolicy) -> Judgement:
-    """A stored entry of the same source seen again under a new key: the same text, or
-    the same page and title without a different text — a live blog's entries share
-    their page, title and summary, not their text."""
+    """A stored entry of the same source seen again under a new key: the same text; the
+    same page and title without a different text (a live blog's posts share their page,
+    title and summary, not their text); or the same title over nearly the same text
+    with none of its figures changed (posted again under a new address)."""
     if first.content_hash and first.content_hash == second.content_hash:
         return Judgement(True, "one source: the same title and text again")
-    same_page = bool(first.canonical_url and first.canonical_url == second.canonical_url
-                     and words(first.title) == words(second.title))
-    if not same_page:
-        return Judgement(False, "one source: another page or title")
+    same_title = words(first.title) == words(second.title)
+    likeness = {"overlap": round(overlap(first, second), 3), "threshold": policy.threshold}
     texts_differ = bool(first.signature and second.signature
                         and overlap(first, second) < policy.threshold)
-    if texts_differ:
-        return Judgement(False, "one source: the same page and title, another text (a live "
-                         "blog)", {"overlap": round(overlap(first, second), 3)})
-    return Judgement(True, "one source: the same page and title again")
+    if same_title and first.canonical_url and first.canonical_url == second.canonical_url:
+        if texts_differ:
+            return Judgement(False, "one source: the same page and title, another text (a "
+                             "live blog)", likeness)
+        return Judgement(True, "one source: the same page and title again")
+    if (same_title and first.signature and second.signature and not texts_differ
+            and figures_agree(first.numbers, second.numbers, close=False)):
+        return Judgement(True, "one source: the same title and nearly the same text again",
+                         likeness)
+    close = abs(first.published - second.published) <= policy.update_window
+    if (overlap(first, second) >= REPOST_OVERLAP and not headlines_disagree(first, second)
+            and figures_agree(first.numbers, second.numbers, close=close)):
+        return Judgement(True, "one source: the same text again, edited", likeness)
+    return Judgement(False, "one source: another page or title", likeness)

@@ -107,9 +107,13 @@ class Entry:
     detected_language: str | None = None
     language_confidence: float | None = None
     categories: tuple[str, ...] = ()  # the feed's own categories, before alias mapping
-    signature: tuple[int, ...] = ()  # MinHash of title + summary words, for near-duplicates
+    signature: tuple[int, ...] = ()  # MinHash of its whole text's word pairs, for near-duplicates
     shingles: int = 0  # how many word pairs the signature summarizes
-    numbers: tuple[str, ...] = ()  # the numbers in title + summary, sorted
+    numbers: tuple[str, ...] = ()  # the numbers in its whole text, sorted
+    names: tuple[str, ...] = ()  # names of people and places in it (folded), sorted
+    headline: tuple[str, ...] = ()  # those of its names its title carries
+    stem_signature: tuple[int, ...] = ()  # MinHash of its word stems, for retold stories
+    stems: int = 0  # how many stems that signature summarizes
     seen_in: tuple[tuple[str, str], ...] = ()  # (source id, link) of its duplicates
 
 
@@ -175,6 +179,10 @@ class StoredEntry:
     signature: tuple[int, ...] = ()
     shingles: int = 0
     numbers: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    headline: tuple[str, ...] = ()
+    stem_signature: tuple[int, ...] = ()
+    stems: int = 0
     kept_apart: bool = False  # an admin split it off: nothing joins it
 
 

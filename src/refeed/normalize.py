@@ -24,7 +24,7 @@ import nh3
 from url_normalize import url_normalize
 
 from refeed.config import SourceConfig
-from refeed.dedup import fingerprint, text_likeness
+from refeed.dedup import fingerprint, story_facts, text_likeness
 from refeed.language import NO_DETECTION, LanguagePolicy, decide_language
 from refeed.model import Enclosure, Entry, ParsedFeed, Taxonomy
 from refeed.text import clean_text, tag_fold, without_bidi_controls
@@ -94,6 +94,7 @@ def normalize_entry(
     categories = split_categories(_raw_categories(raw))
     text_for_matching = tagging_text(title, summary, content)
     likeness = text_likeness(story_text(title, summary, content))
+    facts = story_facts(title, f"{sanitized_text(summary)}\n{sanitized_text(content)}")
     declared = _declared_languages(raw, feed_language, source)
     language = decide_language(text_for_matching, declared, policy)
     return Entry(
@@ -120,6 +121,10 @@ def normalize_entry(
         signature=likeness.signature,
         shingles=likeness.shingles,
         numbers=likeness.numbers,
+        names=facts.names,
+        headline=facts.headline,
+        stem_signature=facts.stem_signature,
+        stems=facts.stems,
     )
 
 

@@ -15,12 +15,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from refeed.dedup import (
+    MIN_SHARED_FACTS,
+    RETRIEVED,
     Comparable,
     DedupPolicy,
     band_keys,
     cluster_originals,
     decide,
     entry_revision,
+    fact_keys,
+    retell_days,
 )
 from refeed.errors import StoreError
 from refeed.model import (
@@ -133,7 +137,31 @@ class IngestMixin(SourcesMixin):
             params += [iso(entry.published - policy.window), iso(entry.published + policy.window)]
         if not clauses or not policy.enabled:
             return []
-        return self._stored_entries(" OR ".join(clauses), params)
+        found = self._stored_entries(" OR ".join(clauses), params)
+        if policy.near_duplicates:
+            known = {candidate.id for candidate in found}
+            found += [candidate for candidate in self._sharing_facts(entry)
+                      if candidate.id not in known]
+        return found
+
+    def _sharing_facts(self, entry: Comparable) -> list[StoredEntry]:
+        """The stored entries of the same language and days that share the most facts
+        with ``entry``: a story retold in other words shares its figures and names, not
+        its word pairs (:func:`refeed.dedup.retold`)."""
+        keys = fact_keys(entry, retell_days(entry.published))
+        if not keys:
+            return []
+        # two facts in common, or all of one side's: a short summary may name one only
+        needed = min(MIN_SHARED_FACTS, len(fact_keys(entry)))
+        marks = ", ".join("?" for _ in keys)
+        ids = [entry_id for (entry_id,) in self.db.conn.execute(
+            f"SELECT entry_id FROM entry_facts AS shared WHERE key IN ({marks}) "
+            "GROUP BY entry_id HAVING count(*) >= ? OR count(*) = (SELECT count(*) "
+            "FROM entry_facts WHERE entry_facts.entry_id = shared.entry_id) "
+            f"ORDER BY count(*) DESC, entry_id DESC LIMIT {RETRIEVED}", [*keys, needed])]
+        if not ids:
+            return []
+        return self._stored_entries(f"id IN ({', '.join('?' for _ in ids)})", ids)
 
     def stored_entries(self, ids: Collection[int]) -> dict[int, StoredEntry]:
         """What the dedup rules read of the entries ``ids`` (those that exist)."""
@@ -150,7 +178,8 @@ class IngestMixin(SourcesMixin):
         # 10,000 sources syndicate must not make each new copy read all the others
         sql = (
             "SELECT id, source_id, key, revision, published, canonical_url, content_hash, "
-            "duplicate_of, title, language, signature, shingles, numbers, EXISTS ("
+            "duplicate_of, title, language, signature, shingles, numbers, names, headline, "
+            "stem_signature, stems, EXISTS ("
             "SELECT 1 FROM dedup_overrides WHERE entry_id = entries.id AND action = 'split'"
             ") AS kept_apart "
             f"FROM entries WHERE {where} ORDER BY duplicate_of IS NOT NULL, id "
@@ -171,6 +200,10 @@ class IngestMixin(SourcesMixin):
                 signature=unpack_signature(row["signature"]),
                 shingles=row["shingles"],
                 numbers=tuple(json.loads(row["numbers"])),
+                names=tuple(json.loads(row["names"])),
+                headline=tuple(json.loads(row["headline"])),
+                stem_signature=unpack_signature(row["stem_signature"]),
+                stems=row["stems"],
                 kept_apart=bool(row["kept_apart"]),
             )
             for row in self._named_rows(sql, params)
@@ -205,6 +238,7 @@ class IngestMixin(SourcesMixin):
         fresh = decision.existing_id is None  # nothing to delete first
         self._replace_tags(entry_id, entry.tags, fresh)
         self._replace_bands(entry_id, bands, fresh)
+        self._replace_facts(entry_id, entry, fresh)
 
     def _merge_clusters(self, decision: Decision) -> None:
         """Fold the clusters an entry bridged into the oldest one."""
@@ -281,6 +315,13 @@ class IngestMixin(SourcesMixin):
     def _override(self, entry_id: int, action: str, other_id: int | None, now: datetime) -> None:
         self.db.execute("INSERT OR REPLACE INTO dedup_overrides (entry_id, action, other_id, "
                         "created) VALUES (?, ?, ?, ?)", [entry_id, action, other_id, iso(now)])
+
+    def _replace_facts(self, entry_id: int, entry: Entry, fresh: bool = False) -> None:
+        if not fresh:
+            self.db.conn.execute("DELETE FROM entry_facts WHERE entry_id = ?", [entry_id])
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO entry_facts (key, entry_id) VALUES (?, ?)",
+            [(key, entry_id) for key in fact_keys(entry)])
 
     def _replace_bands(
         self, entry_id: int, bands: Sequence[tuple[int, int]], fresh: bool = False

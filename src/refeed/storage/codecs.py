@@ -42,7 +42,7 @@ ENTRY_COLUMNS = (
     "authors", "published", "updated", "dated", "language", "enclosures", "content_hash",
     "revision", "last_seen", "declared_language", "detected_language",
     "language_confidence", "categories", "signature", "shingles", "numbers",
-    "first_seen", "duplicate_of",
+    "names", "headline", "stem_signature", "stems", "first_seen", "duplicate_of",
 )
 
 
@@ -76,6 +76,10 @@ def entry_row(entry: Entry, revision: str, now: datetime) -> dict[str, Any]:
         "signature": pack_signature(entry.signature),
         "shingles": entry.shingles,
         "numbers": json.dumps(entry.numbers),
+        "names": json.dumps(entry.names, ensure_ascii=False),
+        "headline": json.dumps(entry.headline, ensure_ascii=False),
+        "stem_signature": pack_signature(entry.stem_signature),
+        "stems": entry.stems,
     }
 
 
@@ -106,6 +110,10 @@ def row_entry(row: dict[str, Any]) -> Entry:
         signature=unpack_signature(row["signature"]),
         shingles=row["shingles"],
         numbers=tuple(json.loads(row["numbers"])),
+        names=tuple(json.loads(row["names"])),
+        headline=tuple(json.loads(row["headline"])),
+        stem_signature=unpack_signature(row["stem_signature"]),
+        stems=row["stems"],
         seen_in=tuple(
             (copy["source"], copy["link"] or "") for copy in json.loads(row.get("seen_in") or "[]")
         ),

@@ -444,3 +444,27 @@ CREATE TABLE dedup_overrides (
 def m018_dedup_overrides(db: sqlite_utils.Database) -> None:
     """The admin's splits and merges of duplicate clusters."""
     db.executescript(SCHEMA_V18)
+
+
+SCHEMA_V19 = """
+-- What tells a story retold in other words (dedup.retold): the names in it, those its
+-- headline carries (JSON arrays of folded words), and a MinHash of its word stems.
+ALTER TABLE entries ADD COLUMN names TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE entries ADD COLUMN headline TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE entries ADD COLUMN stem_signature BLOB;
+ALTER TABLE entries ADD COLUMN stems INTEGER NOT NULL DEFAULT 0;
+-- Each entry's facts (figures, names) keyed by language and day: a retold story shares
+-- few word pairs with the original, so it is found through these (dedup.fact_keys).
+CREATE TABLE entry_facts (
+    key      TEXT NOT NULL,
+    entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+    PRIMARY KEY (key, entry_id)
+) WITHOUT ROWID;
+CREATE INDEX entry_facts_entry ON entry_facts(entry_id);
+"""
+
+
+@migrations()
+def m019_story_facts(db: sqlite_utils.Database) -> None:
+    """Names, headline names and word stems of each entry, and an index of its facts."""
+    db.executescript(SCHEMA_V19)

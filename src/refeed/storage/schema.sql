@@ -73,6 +73,12 @@ CREATE TABLE entries (
     signature     BLOB,
     shingles      INTEGER NOT NULL DEFAULT 0,
     numbers       TEXT NOT NULL DEFAULT '[]',
+    -- what tells a story retold in other words (dedup.retold): the names in it, those
+    -- its headline carries (JSON arrays of folded words), and a MinHash of its stems
+    names         TEXT NOT NULL DEFAULT '[]',
+    headline      TEXT NOT NULL DEFAULT '[]',
+    stem_signature BLOB,
+    stems         INTEGER NOT NULL DEFAULT 0,
     UNIQUE (source_id, key)
 );
 CREATE INDEX entries_published ON entries(published);
@@ -127,6 +133,15 @@ CREATE TABLE dedup_overrides (
     other_id INTEGER,
     created  TEXT NOT NULL
 );
+
+-- Each entry's facts (figures, names) keyed by language and day: a retold story shares
+-- few word pairs with the original, so it is found through these (dedup.fact_keys).
+CREATE TABLE entry_facts (
+    key      TEXT NOT NULL,
+    entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+    PRIMARY KEY (key, entry_id)
+) WITHOUT ROWID;
+CREATE INDEX entry_facts_entry ON entry_facts(entry_id);
 
 -- Pruned entries: a feed that still lists one must not bring it back as new.
 CREATE TABLE tombstones (
