@@ -199,6 +199,12 @@ def test_a_story_retold_in_other_words_is_one() -> None:
     other_figure = normalized("", RETOLD.replace("78", "91"), "b",
                               "Smoke from Hrybovychi: Lviv asks residents to stay in")
     assert not same_story(other_figure, as_stored(agency), POLICY)
+    # one background paragraph under a headline of its own is another story
+    other_headline = normalized("", RETOLD, "b", "Regional council approves new budget")
+    assert not same_story(other_headline, as_stored(agency), POLICY)
+    numbered = normalized("", RETOLD, "b", "Lviv landfill fire: report №66")
+    assert not same_story(numbered, as_stored(replace(agency, title="Lviv landfill fire: "
+                                                      "report №27")), POLICY)
 
 
 def test_a_retold_story_is_found_through_the_facts_it_shares(tmp_path: Path) -> None:

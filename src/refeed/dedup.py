@@ -76,6 +76,7 @@ SEED = 20261125
 _WORD = re.compile(r"[^\W_]+")  # runs of str.isalnum() characters, as re defines \w
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\n")
+_DIGITS = re.compile(r"\d+")  # figures in a title, however written (№27, 3-й, 10%)
 _BOILERPLATE = re.compile(
     r"(?:the post .{0,200} appeared first on .{0,200}"
     r"|(?:read more|continue reading|read the full (?:story|article))\b.{0,200}"
@@ -443,9 +444,22 @@ def names_shared(first: Comparable, second: Comparable) -> float:
 def retold(first: Comparable, second: Comparable, stems: float, names: float) -> bool:
     """The same story in other words (an aggregator's retelling, a summary of the full
     text): most of the shorter text's word stems (``stems``, :func:`stem_overlap`) and
-    names (``names``, :func:`names_shared`) in the other, none of its figures missing."""
+    names (``names``, :func:`names_shared`) in the other, none of its figures missing
+    (nor of its headline's: an initiative №27 is not №66), and a word of the headline
+    in common (texts built on one background paragraph
+    under headlines of their own are other stories)."""
     fewer, more = sorted((figures(first.numbers), figures(second.numbers)), key=len)
-    return fewer <= more and stems >= RETELL_OVERLAP and names >= RETELL_NAMES
+    titled = sorted((set(_DIGITS.findall(first.title)), set(_DIGITS.findall(second.title))),
+                    key=len)
+    return (fewer <= more and titled[0] <= titled[1] and stems >= RETELL_OVERLAP
+            and names >= RETELL_NAMES
+            and bool(title_stems(first.title) & title_stems(second.title)))
+
+
+def title_stems(title: str) -> set[str]:
+    """The stems of a title's words: a retold story's headline still shares one."""
+    return {_fold(word)[:STEM] for word in _WORD.findall(title)
+            if len(word) > 3 and not word.isdigit()}
 
 
 def figures_agree(first: Sequence[str], second: Sequence[str], *, close: bool) -> bool:
