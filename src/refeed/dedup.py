@@ -31,9 +31,9 @@ in this order:
    agree (:func:`figures_agree`: the shorter text's figures all in the other, or at
    most two changed within ``update_window`` — a correction; another day's bulletin
    changes more);
-6. or the same facts retold within :data:`RETELL_WINDOW` (:func:`retold`: most of the
-   shorter text's word stems and names in the other, none of its figures missing) — an
-   aggregator's retelling, a summary of the full text.
+6. or, within :data:`RETELL_WINDOW`, a summary retelling the full text in other words
+   (:func:`retold`: most of its word stems and names in the other, none of its figures
+   missing, a headline word in common).
 
 An admin's split (``refeed dedup split``) overrides all of them: nothing joins an entry
 kept apart. Clusters are the connected components of the relation, so the same entries
@@ -68,6 +68,7 @@ REPOST_OVERLAP = 0.9  # one source's text posted again with its headline or figu
 RETELL_WINDOW = timedelta(hours=6)  # a story retold in other words comes within hours
 RETELL_OVERLAP = 0.5  # of the shorter text's word stems the other must share, at least
 RETELL_NAMES = 0.5  # ... and of its names
+SUMMARY_SHARE = 0.5  # a summary has at most this share of the full text's word stems
 STEM = 5  # letters of a word that stand for it across inflections (Києві, Київ: "киї")
 NAME = 12  # letters of a name kept
 RETRIEVED = 8  # stored entries sharing the most facts, read as candidates
@@ -428,9 +429,16 @@ def _by_likeness(
 
 def headlines_disagree(first: Comparable, second: Comparable) -> bool:
     """Each headline names someone or somewhere the other story never does: an
-    ambassador to Japan and one to Brazil, one club fined and another."""
+    ambassador to Japan and one to Brazil, one club fined and another. (One side alone
+    is no evidence: an edited headline or a summary adds or leaves out a name.)"""
     return (any(not _named(name, second.names) for name in first.headline)
             and any(not _named(name, first.names) for name in second.headline))
+
+
+def is_summary_of(first: Comparable, second: Comparable) -> bool:
+    """Whether one of two texts is a summary of the other's length: at most
+    :data:`SUMMARY_SHARE` of its word stems."""
+    return min(first.stems, second.stems) <= SUMMARY_SHARE * max(first.stems, second.stems)
 
 
 def names_shared(first: Comparable, second: Comparable) -> float:
@@ -442,17 +450,18 @@ def names_shared(first: Comparable, second: Comparable) -> float:
 
 
 def retold(first: Comparable, second: Comparable, stems: float, names: float) -> bool:
-    """The same story in other words (an aggregator's retelling, a summary of the full
-    text): most of the shorter text's word stems (``stems``, :func:`stem_overlap`) and
-    names (``names``, :func:`names_shared`) in the other, none of its figures missing
-    (nor of its headline's: an initiative №27 is not №66), and a word of the headline
-    in common (texts built on one background paragraph
-    under headlines of their own are other stories)."""
+    """The same story in other words, as a summary retells the full text: one text at
+    most :data:`SUMMARY_SHARE` of the other (two full texts in one template share as
+    much as a full retelling does, so those are not told apart yet); most of its word
+    stems (``stems``, :func:`stem_overlap`) and names (``names``, :func:`names_shared`)
+    in the other; none of its figures missing, nor its headline's (an initiative №27 is
+    not №66); and a word of the headline in common (texts built on one background
+    paragraph under headlines of their own are other stories)."""
     fewer, more = sorted((figures(first.numbers), figures(second.numbers)), key=len)
     titled = sorted((set(_DIGITS.findall(first.title)), set(_DIGITS.findall(second.title))),
                     key=len)
-    return (fewer <= more and titled[0] <= titled[1] and stems >= RETELL_OVERLAP
-            and names >= RETELL_NAMES
+    return (is_summary_of(first, second) and fewer <= more and titled[0] <= titled[1]
+            and stems >= RETELL_OVERLAP and names >= RETELL_NAMES
             and bool(title_stems(first.title) & title_stems(second.title)))
 
 
