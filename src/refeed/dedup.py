@@ -489,9 +489,9 @@ def _reappears(first: Comparable, second: Comparable, policy: DedupPolicy) -> Ju
     if first.content_hash and first.content_hash == second.content_hash:
         return Judgement(True, "one source: the same title and text again")
     same_title = words(first.title) == words(second.title)
-    likeness = {"overlap": round(overlap(first, second), 3), "threshold": policy.threshold}
-    texts_differ = bool(first.signature and second.signature
-                        and overlap(first, second) < policy.threshold)
+    near = overlap(first, second)
+    likeness = {"overlap": round(near, 3), "threshold": policy.threshold}
+    texts_differ = bool(first.signature and second.signature and near < policy.threshold)
     if same_title and first.canonical_url and first.canonical_url == second.canonical_url:
         if texts_differ:
             return Judgement(False, "one source: the same page and title, another text (a "
@@ -502,7 +502,7 @@ def _reappears(first: Comparable, second: Comparable, policy: DedupPolicy) -> Ju
         return Judgement(True, "one source: the same title and nearly the same text again",
                          likeness)
     close = abs(first.published - second.published) <= policy.update_window
-    if (overlap(first, second) >= REPOST_OVERLAP and not headlines_disagree(first, second)
+    if (near >= REPOST_OVERLAP and not headlines_disagree(first, second)
             and figures_agree(first.numbers, second.numbers, close=close)):
         return Judgement(True, "one source: the same text again, edited", likeness)
     return Judgement(False, "one source: another page or title", likeness)

@@ -90,11 +90,13 @@ def normalize_entry(
     summary = _html_field(raw.get("summary_detail"), _string(raw.get("summary")))
     content = _entry_content(raw)
     published, updated, dated = _entry_dates(raw, now)
-    body_text = sanitized_text(content or summary)
+    summary_text, content_text = sanitized_text(summary), sanitized_text(content)
+    body_text = content_text if content else summary_text
     categories = split_categories(_raw_categories(raw))
     text_for_matching = tagging_text(title, summary, content)
-    likeness = text_likeness(story_text(title, summary, content))
-    facts = story_facts(title, f"{sanitized_text(summary)}\n{sanitized_text(content)}")
+    body = f"{summary_text}\n{content_text}"
+    likeness = text_likeness(f"{title}\n{body}")  # the whole text: see dedup.story_facts
+    facts = story_facts(title, body)
     declared = _declared_languages(raw, feed_language, source)
     language = decide_language(text_for_matching, declared, policy)
     return Entry(
@@ -286,12 +288,6 @@ def tagging_text(title: str, summary: str, content: str) -> str:
     """What ``match`` rules and language detection read: the title and the summary's
     text (or the start of the content when there is no summary), both sanitized HTML."""
     return f"{title}\n{sanitized_text(summary) or sanitized_text(content)[:500]}"
-
-
-def story_text(title: str, summary: str, content: str) -> str:
-    """What deduplication compares: the whole text. A republisher rewrites the lede and
-    keeps the body; a live blog keeps its title and summary and changes the body."""
-    return f"{title}\n{sanitized_text(summary)}\n{sanitized_text(content)}"
 
 
 def tagging_fingerprint(taxonomy: Taxonomy, source_tags: Mapping[str, Iterable[str]]) -> str:

@@ -8,7 +8,6 @@ not store.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -43,8 +42,8 @@ from refeed.storage.codecs import (
     entry_row,
     from_iso,
     iso,
+    likeness_columns,
     row_entry,
-    unpack_signature,
 )
 from refeed.text import tag_fold
 
@@ -148,11 +147,12 @@ class IngestMixin(SourcesMixin):
         """The stored entries of the same language and days that share the most facts
         with ``entry``: a story retold in other words shares its figures and names, not
         its word pairs (:func:`refeed.dedup.retold`)."""
-        keys = fact_keys(entry, retell_days(entry.published))
+        days = retell_days(entry.published)
+        keys = fact_keys(entry, days)
         if not keys:
             return []
         # two facts in common, or all of one side's: a short summary may name one only
-        needed = min(MIN_SHARED_FACTS, len(fact_keys(entry)))
+        needed = min(MIN_SHARED_FACTS, len(keys) // len(days))
         marks = ", ".join("?" for _ in keys)
         ids = [entry_id for (entry_id,) in self.db.conn.execute(
             f"SELECT entry_id FROM entry_facts AS shared WHERE key IN ({marks}) "
@@ -197,13 +197,7 @@ class IngestMixin(SourcesMixin):
                 duplicate_of=row["duplicate_of"],
                 title=row["title"],
                 language=row["language"],
-                signature=unpack_signature(row["signature"]),
-                shingles=row["shingles"],
-                numbers=tuple(json.loads(row["numbers"])),
-                names=tuple(json.loads(row["names"])),
-                headline=tuple(json.loads(row["headline"])),
-                stem_signature=unpack_signature(row["stem_signature"]),
-                stems=row["stems"],
+                **likeness_columns(row),
                 kept_apart=bool(row["kept_apart"]),
             )
             for row in self._named_rows(sql, params)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,6 +83,20 @@ def entry_row(entry: Entry, revision: str, now: datetime) -> dict[str, Any]:
     }
 
 
+def likeness_columns(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What deduplication compares, decoded from a stored row: the fields
+    :class:`Entry` and :class:`~refeed.model.StoredEntry` share for it."""
+    return {
+        "signature": unpack_signature(row["signature"]),
+        "shingles": row["shingles"],
+        "numbers": tuple(json.loads(row["numbers"])),
+        "names": tuple(json.loads(row["names"])),
+        "headline": tuple(json.loads(row["headline"])),
+        "stem_signature": unpack_signature(row["stem_signature"]),
+        "stems": row["stems"],
+    }
+
+
 def row_entry(row: dict[str, Any]) -> Entry:
     """A stored row (with its ``tags`` as a JSON array) back as an :class:`Entry`."""
     tags: list[str] = json.loads(row["tags"])
@@ -107,13 +121,7 @@ def row_entry(row: dict[str, Any]) -> Entry:
         detected_language=row["detected_language"],
         language_confidence=row["language_confidence"],
         categories=tuple(json.loads(row["categories"])),
-        signature=unpack_signature(row["signature"]),
-        shingles=row["shingles"],
-        numbers=tuple(json.loads(row["numbers"])),
-        names=tuple(json.loads(row["names"])),
-        headline=tuple(json.loads(row["headline"])),
-        stem_signature=unpack_signature(row["stem_signature"]),
-        stems=row["stems"],
+        **likeness_columns(row),
         seen_in=tuple(
             (copy["source"], copy["link"] or "") for copy in json.loads(row.get("seen_in") or "[]")
         ),
