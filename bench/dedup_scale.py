@@ -66,6 +66,7 @@ def make_entry(number: int, source: str, text: str, key: str = "") -> Entry:
         content_hash=fingerprint(text[:40], text), signature=likeness.signature,
         shingles=likeness.shingles, numbers=likeness.numbers, names=facts.names,
         headline=facts.headline, stem_signature=facts.stem_signature, stems=facts.stems,
+        dates=facts.dates,
     )
 
 

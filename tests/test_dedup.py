@@ -270,6 +270,44 @@ def test_headlines_naming_other_places_are_other_stories() -> None:
     assert verdict.evidence["headlines"] == [["brazil", "zelensky"], ["japan", "zelensky"]]
 
 
+WARNING = ("<p>On 13 November strong south-westerly wind with gusts of 15-20 m/s is expected "
+           "{where}, up to 25 m/s in the mountains, the regional hydrometeorological centre "
+           "said. A yellow danger level was declared. Rescuers advise drivers not to park "
+           "under trees and hikers not to go into the mountains until the wind drops.</p>")
+
+
+def test_texts_naming_none_of_the_same_places_are_other_stories() -> None:
+    # one warning for Zakarpattia, one for Ivano-Frankivsk region, in the same words
+    west = normalized("", WARNING.format(where="in Zakarpattia, around Uzhhorod and Mukachevo"),
+                      "a", "Wind gusts up to 25 m/s: warning issued")
+    east = normalized("", WARNING.format(where="in the Ivano-Frankivsk region, around Kolomyia"),
+                      "b", "Wind gusts up to 25 m/s: warning issued")
+    assert overlap(east, as_stored(west)) >= POLICY.threshold
+    verdict = judge(east, as_stored(west), POLICY)
+    assert (verdict.same, verdict.rule) == (False, "the texts name none of the same people or "
+                                                   "places")
+    assert verdict.evidence["names"] == [list(east.names), list(west.names)]
+    # one name in common is enough to leave it to the other rules
+    both = normalized("", WARNING.format(where="in Zakarpattia and the Ivano-Frankivsk region"),
+                      "b", "Wind gusts up to 25 m/s: warning issued")
+    assert same_story(both, as_stored(west), POLICY)
+
+
+def test_texts_naming_other_dates_are_other_stories() -> None:
+    bulletin = ("<p>Air defence forces shot down 41 of the 48 drones launched overnight into "
+                "{day}, the Air Force of Ukraine said. Debris fell in the Kyiv, Sumy and "
+                "Chernihiv regions; no casualties were reported.</p>")
+    monday = normalized("", bulletin.format(day="10 November"), "a", "Air defence downs drones")
+    tuesday = normalized("", bulletin.format(day="11 November"), "b", "Air defence downs drones")
+    assert overlap(tuesday, as_stored(monday)) >= POLICY.threshold
+    verdict = judge(tuesday, as_stored(monday), POLICY)
+    assert (verdict.same, verdict.rule) == (False, "the texts name other dates")
+    assert verdict.evidence["dates"] == [["11-11"], ["11-10"]]
+    # a copy that leaves the date out still agrees
+    undated = normalized("", bulletin.format(day="the morning"), "b", "Air defence downs drones")
+    assert same_story(undated, as_stored(monday), POLICY)
+
+
 @pytest.mark.parametrize(
     ("first", "second", "same"),
     [("львів", "львові", True), ("зеленський", "зеленського", True), ("kyiv", "kyiv", True),
@@ -285,7 +323,8 @@ def as_stored(entry: Entry) -> StoredEntry:
         canonical_url=entry.canonical_url, content_hash=entry.content_hash, duplicate_of=None,
         title=entry.title, language=entry.language, signature=entry.signature,
         shingles=entry.shingles, numbers=entry.numbers, names=entry.names,
-        headline=entry.headline, stem_signature=entry.stem_signature, stems=entry.stems)
+        headline=entry.headline, stem_signature=entry.stem_signature, stems=entry.stems,
+        dates=entry.dates)
 
 
 def test_near_duplicates_by_overlap_within_window() -> None:

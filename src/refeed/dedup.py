@@ -21,12 +21,15 @@ in this order:
 2. from the same source: the same fingerprint; or the same page and title without a
    different text (a live blog's posts share page, title and summary, never their
    text); or the same title over nearly the same text with no figure changed (posted
-   again under a new address) — a new key for a stored entry, not a new story;
+   again under a new address), or nearly the same text edited, with nothing against it
+   (rule 4) — a new key for a stored entry, not a new story;
 3. from different sources: the same canonical URL (the same page), else, within
    ``window``, the same fingerprint (the same words);
-4. then evidence against a merge comes first: each headline names someone or somewhere
-   the other story never does (:func:`headlines_disagree`: an ambassador to Japan, one
-   to Brazil);
+4. then evidence against a merge comes first (:func:`contradiction`): each headline
+   names someone or somewhere the other story never does (:func:`headlines_disagree`:
+   an ambassador to Japan, one to Brazil); the texts name people or places, none in
+   common (:func:`names_disjoint`: warnings for two regions); or one names a date the
+   other never does (:func:`dates_differ`: yesterday's bulletin);
 5. nearly the same whole text (word-pair overlap at least ``threshold``) whose figures
    agree (:func:`figures_agree`: the shorter text's figures all in the other, or at
    most two changed within ``update_window`` — a correction; another day's bulletin
@@ -54,6 +57,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Protocol
 
 from refeed.model import Action, Decision, Entry, StoredEntry
+from refeed.textdates import is_calendar_word, named_dates
 
 if TYPE_CHECKING:
     import numpy as np
@@ -73,6 +77,7 @@ STEM = 5  # letters of a word that stand for it across inflections (Києві, 
 NAME = 12  # letters of a name kept
 RETRIEVED = 8  # stored entries sharing the most facts, read as candidates
 MIN_SHARED_FACTS = 2  # ... and at least this many: one name or figure in common is chance
+MIN_NAMES = 2  # texts naming none of each other's people or places name this many each
 SEED = 20261125
 _WORD = re.compile(r"[^\W_]+")  # runs of str.isalnum() characters, as re defines \w
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -193,13 +198,14 @@ def text_likeness(text: str) -> Likeness:
 @dataclass(frozen=True)
 class Facts:
     """What tells a story retold in other words: the names of people and places in it
-    (words capitalized inside a sentence), those its headline carries, and a MinHash
-    of its word stems."""
+    (words capitalized inside a sentence), those its headline carries, a MinHash of its
+    word stems, and the dates it names."""
 
     names: tuple[str, ...]
     headline: tuple[str, ...]
     stem_signature: tuple[int, ...]
     stems: int
+    dates: tuple[str, ...]
 
 
 def story_facts(title: str, body: str) -> Facts:
@@ -212,7 +218,7 @@ def story_facts(title: str, body: str) -> Facts:
              if len(word) > 3 and not word.isdigit()}
     signature = minhash(stems) if len(stems) >= MIN_SHINGLES else ()
     return Facts(tuple(sorted(names | headline)), tuple(sorted(headline)), signature,
-                 len(stems))
+                 len(stems), named_dates(f"{title}\n{body}"))
 
 
 def _fold(word: str) -> str:
@@ -220,7 +226,8 @@ def _fold(word: str) -> str:
 
 
 def _is_name(word: str) -> bool:
-    return len(word) >= 3 and word[:1].isupper() and not word.isdigit()
+    return (len(word) >= 3 and word[:1].isupper() and not word.isdigit()
+            and not is_calendar_word(_fold(word)))
 
 
 def same_name(first: str, second: str) -> bool:
@@ -359,6 +366,8 @@ class Comparable(Protocol):
     def stem_signature(self) -> tuple[int, ...]: ...
     @property
     def stems(self) -> int: ...
+    @property
+    def dates(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -409,9 +418,9 @@ def _by_likeness(
     likeness = hours | {"overlap": round(near, 3), "threshold": policy.threshold}
     if not policy.near_duplicates:
         return Judgement(False, "near-duplicates are off", likeness)
-    if headlines_disagree(first, second):
-        return Judgement(False, "the headlines name other people or places",
-                         likeness | {"headlines": [list(first.headline), list(second.headline)]})
+    against = contradiction(first, second)
+    if against is not None:
+        return Judgement(False, against.rule, likeness | dict(against.evidence))
     if near >= policy.threshold:
         close = gap <= policy.update_window
         numbers = likeness | {"figures": [list(first.numbers), list(second.numbers)]}
@@ -425,6 +434,37 @@ def _by_likeness(
     if retold(first, second, stems, names):
         return Judgement(True, "the same facts, retold", retelling)
     return Judgement(False, "different texts", likeness | retelling)
+
+
+def contradiction(first: Comparable, second: Comparable) -> Judgement | None:
+    """Evidence that two stories close in time and words are different ones, which no
+    likeness overrides: headlines naming others (:func:`headlines_disagree`), texts
+    naming none of the same people or places (:func:`names_disjoint`) or other dates
+    (:func:`dates_differ`); None when there is none."""
+    if headlines_disagree(first, second):
+        return Judgement(False, "the headlines name other people or places",
+                         {"headlines": [list(first.headline), list(second.headline)]})
+    if names_disjoint(first, second):
+        return Judgement(False, "the texts name none of the same people or places",
+                         {"names": [list(first.names), list(second.names)]})
+    if dates_differ(first, second):
+        return Judgement(False, "the texts name other dates",
+                         {"dates": [list(first.dates), list(second.dates)]})
+    return None
+
+
+def names_disjoint(first: Comparable, second: Comparable) -> bool:
+    """Each text names people or places (:data:`MIN_NAMES` at least), none of them the
+    other's: one storm warning for Zakarpattia, another for Ivano-Frankivsk."""
+    return (len(first.names) >= MIN_NAMES and len(second.names) >= MIN_NAMES
+            and not any(_named(name, second.names) for name in first.names))
+
+
+def dates_differ(first: Comparable, second: Comparable) -> bool:
+    """The text naming fewer dates names one the other never does: yesterday's bulletin,
+    a warning for another day. (A copy trimmed of its dates, or adding one, agrees.)"""
+    fewer, more = sorted((set(first.dates), set(second.dates)), key=len)
+    return bool(fewer - more)
 
 
 def headlines_disagree(first: Comparable, second: Comparable) -> bool:
@@ -502,7 +542,7 @@ def _reappears(first: Comparable, second: Comparable, policy: DedupPolicy) -> Ju
         return Judgement(True, "one source: the same title and nearly the same text again",
                          likeness)
     close = abs(first.published - second.published) <= policy.update_window
-    if (near >= REPOST_OVERLAP and not headlines_disagree(first, second)
+    if (near >= REPOST_OVERLAP and contradiction(first, second) is None
             and figures_agree(first.numbers, second.numbers, close=close)):
         return Judgement(True, "one source: the same text again, edited", likeness)
     return Judgement(False, "one source: another page or title", likeness)

@@ -114,6 +114,7 @@ class Entry:
     headline: tuple[str, ...] = ()  # those of its names its title carries
     stem_signature: tuple[int, ...] = ()  # MinHash of its word stems, for retold stories
     stems: int = 0  # how many stems that signature summarizes
+    dates: tuple[str, ...] = ()  # the calendar dates its text names ("MM-DD"), sorted
     seen_in: tuple[tuple[str, str], ...] = ()  # (source id, link) of its duplicates
 
 
@@ -183,6 +184,7 @@ class StoredEntry:
     headline: tuple[str, ...] = ()
     stem_signature: tuple[int, ...] = ()
     stems: int = 0
+    dates: tuple[str, ...] = ()
     kept_apart: bool = False  # an admin split it off: nothing joins it
 
 

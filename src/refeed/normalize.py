@@ -127,6 +127,7 @@ def normalize_entry(
         headline=facts.headline,
         stem_signature=facts.stem_signature,
         stems=facts.stems,
+        dates=facts.dates,
     )
 
 

@@ -179,7 +179,7 @@ class IngestMixin(SourcesMixin):
         sql = (
             "SELECT id, source_id, key, revision, published, canonical_url, content_hash, "
             "duplicate_of, title, language, signature, shingles, numbers, names, headline, "
-            "stem_signature, stems, EXISTS ("
+            "stem_signature, stems, dates, EXISTS ("
             "SELECT 1 FROM dedup_overrides WHERE entry_id = entries.id AND action = 'split'"
             ") AS kept_apart "
             f"FROM entries WHERE {where} ORDER BY duplicate_of IS NOT NULL, id "

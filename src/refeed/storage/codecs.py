@@ -42,7 +42,7 @@ ENTRY_COLUMNS = (
     "authors", "published", "updated", "dated", "language", "enclosures", "content_hash",
     "revision", "last_seen", "declared_language", "detected_language",
     "language_confidence", "categories", "signature", "shingles", "numbers",
-    "names", "headline", "stem_signature", "stems", "first_seen", "duplicate_of",
+    "names", "headline", "stem_signature", "stems", "dates", "first_seen", "duplicate_of",
 )
 
 
@@ -80,6 +80,7 @@ def entry_row(entry: Entry, revision: str, now: datetime) -> dict[str, Any]:
         "headline": json.dumps(entry.headline, ensure_ascii=False),
         "stem_signature": pack_signature(entry.stem_signature),
         "stems": entry.stems,
+        "dates": json.dumps(entry.dates),
     }
 
 
@@ -94,6 +95,7 @@ def likeness_columns(row: Mapping[str, Any]) -> dict[str, Any]:
         "headline": tuple(json.loads(row["headline"])),
         "stem_signature": unpack_signature(row["stem_signature"]),
         "stems": row["stems"],
+        "dates": tuple(json.loads(row["dates"])),
     }
 
 

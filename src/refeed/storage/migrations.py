@@ -468,3 +468,16 @@ CREATE INDEX entry_facts_entry ON entry_facts(entry_id);
 def m019_story_facts(db: sqlite_utils.Database) -> None:
     """Names, headline names and word stems of each entry, and an index of its facts."""
     db.executescript(SCHEMA_V19)
+
+
+SCHEMA_V20 = """
+-- The calendar dates each entry's text names (JSON, "MM-DD", sorted): another day's
+-- bulletin names another date (dedup.dates_differ). Older rows name none: unknown.
+ALTER TABLE entries ADD COLUMN dates TEXT NOT NULL DEFAULT '[]';
+"""
+
+
+@migrations()
+def m020_named_dates(db: sqlite_utils.Database) -> None:
+    """The dates each entry's text names."""
+    db.executescript(SCHEMA_V20)

@@ -79,6 +79,9 @@ CREATE TABLE entries (
     headline      TEXT NOT NULL DEFAULT '[]',
     stem_signature BLOB,
     stems         INTEGER NOT NULL DEFAULT 0,
+    -- the calendar dates its text names (JSON, "MM-DD", sorted): another day's
+    -- bulletin names another date (dedup.dates_differ)
+    dates         TEXT NOT NULL DEFAULT '[]',
     UNIQUE (source_id, key)
 );
 CREATE INDEX entries_published ON entries(published);
