@@ -3,6 +3,7 @@ real SQLite store (Hypothesis)."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import replace
 from datetime import timedelta
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from refeed.config import SourceConfig
 from refeed.dedup import (
+    FULL_RETELL_OVERLAP,
     NUM_PERM,
     SEED,
     DedupPolicy,
@@ -22,12 +24,15 @@ from refeed.dedup import (
     entry_revision,
     figures_agree,
     fingerprint,
+    is_summary_of,
     judge,
     minhash,
     overlap,
+    rephrased,
     same_name,
     same_story,
     similarity,
+    stem_overlap,
     text_likeness,
     words,
 )
@@ -207,6 +212,44 @@ def test_a_summary_retelling_the_story_in_other_words_is_one() -> None:
     numbered = normalized("", RETOLD, "b", "Lviv landfill fire: report №66")
     assert not same_story(numbered, as_stored(replace(agency, title="Lviv landfill fire: "
                                                       "report №27")), POLICY)
+
+
+AGGREGATOR = ("<p>For a second day running, the air in Lviv's Shevchenkivskyi district is "
+              "polluted above permitted levels: smoke from the Hrybovychi landfill, where a "
+              "fire has smouldered since Friday, pushed fine particulate matter to 78 "
+              "micrograms per cubic metre on Sunday, the city council told the agency.</p>"
+              "<p>The council asked people to keep their windows shut and children at home. "
+              "Rescuers working in shifts have dumped 340 tonnes of water and sand on the "
+              "site; the regional emergency service added two crews and an excavator.</p>"
+              "<p>The municipal company that owns the landfill, shut after a deadly collapse "
+              "in 2016, says it will investigate the cause and compensate nearby villages.</p>")
+
+
+def test_a_full_text_retold_in_other_words_is_one() -> None:
+    agency = normalized("", AGENCY, "a", "Landfill fire: Lviv air over the norm")
+    portal = normalized("", AGGREGATOR, "b", "Smoke from Hrybovychi fire keeps Lviv air "
+                        "over the norm")
+    assert not is_summary_of(portal, as_stored(agency))  # two full texts
+    assert overlap(portal, as_stored(agency)) < POLICY.threshold
+    verdict = judge(portal, as_stored(agency), POLICY)
+    assert (verdict.same, verdict.rule) == (True, "the same facts, retold")
+    # a headline's figures are the other text's, however each headline is numbered
+    second_day = normalized("", AGENCY, "a", "Landfill fire: Lviv air over the norm, day 2")
+    in_figures = normalized("", AGGREGATOR, "b", "Hrybovychi fire smoke: Lviv air at 78 "
+                            "micrograms, over the norm")
+    assert same_story(in_figures, as_stored(second_day), POLICY)
+    other_figure = normalized("", AGGREGATOR, "b", "Hrybovychi fire smoke: Lviv air at 91 "
+                              "micrograms, over the norm")
+    assert not same_story(other_figure, as_stored(second_day), POLICY)
+    # without a figure in common, a handful of names is too little to go on
+    unnumbered = normalized("", re.sub(r"\d+", "many", AGGREGATOR), "b",
+                            "Smoke from Hrybovychi fire keeps Lviv air over the norm")
+    assert stem_overlap(unnumbered, as_stored(agency)) >= FULL_RETELL_OVERLAP
+    assert not same_story(unnumbered, as_stored(agency), POLICY)
+    # the same template with the words swapped keeps its sentences: another story
+    assert not rephrased(stems=0.6, near=0.5)
+    assert rephrased(stems=0.6, near=0.3)
+    assert rephrased(stems=0.9, near=0.8)  # the same words, reordered
 
 
 def test_two_full_texts_of_one_template_are_not_a_retelling() -> None:

@@ -56,9 +56,9 @@ def test_the_blind_set_floors() -> None:
     # a little below bench/dedup_blind.py's numbers: they only move up as rules improve
     bench = load_bench(BLIND)
     run = bench.evaluate(bench.read_pairs(), DedupPolicy())
-    assert len(run.verdicts) >= 1000
-    for half, (min_precision, min_recall) in {"development": (0.99, 0.82),
-                                              "held-out": (0.97, 0.84)}.items():
+    assert len(run.verdicts) >= 1350
+    for half, (min_precision, min_recall) in {"development": (0.995, 0.89),
+                                              "held-out": (0.98, 0.86)}.items():
         chosen = [v for v in run.verdicts if bench.half_of(v.pair["id"]) == half]
         across = [ids for ids in run.cross_merges  # merges of two pairs' stories count too
                   if half in (bench.half_of(ids[0]), bench.half_of(ids[1]))]

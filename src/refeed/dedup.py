@@ -34,9 +34,12 @@ in this order:
    agree (:func:`figures_agree`: the shorter text's figures all in the other, or at
    most two changed within ``update_window`` — a correction; another day's bulletin
    changes more);
-6. or, within :data:`RETELL_WINDOW`, a summary retelling the full text in other words
-   (:func:`retold`: most of its word stems and names in the other, none of its figures
-   missing, a headline word in common).
+6. or, within :data:`RETELL_WINDOW`, the same facts retold in other words
+   (:func:`retold`: most of one text's word stems and names in the other, none of its
+   figures missing, each headline's figures in the other text, a headline word in
+   common) — by a summary of the full text, or by a full text that shares a figure or
+   many names and few word pairs for so many words (:func:`rephrased`: a template
+   filled in for another event keeps its sentences).
 
 An admin's split (``refeed dedup split``) overrides all of them: nothing joins an entry
 kept apart. Clusters are the connected components of the relation, so the same entries
@@ -73,6 +76,10 @@ RETELL_WINDOW = timedelta(hours=6)  # a story retold in other words comes within
 RETELL_OVERLAP = 0.5  # of the shorter text's word stems the other must share, at least
 RETELL_NAMES = 0.5  # ... and of its names
 SUMMARY_SHARE = 0.5  # a summary has at most this share of the full text's word stems
+FULL_RETELL_OVERLAP = 0.55  # of two full texts' word stems a retelling shares, at least
+SAME_WORDS = 0.85  # ... all but a few: the same words, however ordered
+REPHRASED = 0.7  # ... or word-pair overlap at most this times the stems': other sentences
+MANY_NAMES = 8  # ... sharing a figure or this many names: the facts of the story
 STEM = 5  # letters of a word that stand for it across inflections (Києві, Київ: "киї")
 NAME = 12  # letters of a name kept
 RETRIEVED = 8  # stored entries sharing the most facts, read as candidates
@@ -82,7 +89,6 @@ SEED = 20261125
 _WORD = re.compile(r"[^\W_]+")  # runs of str.isalnum() characters, as re defines \w
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\n")
-_DIGITS = re.compile(r"\d+")  # figures in a title, however written (№27, 3-й, 10%)
 _BOILERPLATE = re.compile(
     r"(?:the post .{0,200} appeared first on .{0,200}"
     r"|(?:read more|continue reading|read the full (?:story|article))\b.{0,200}"
@@ -125,7 +131,8 @@ def entry_revision(entry: Entry) -> str:
 def words(text: str) -> list[str]:
     """``text`` as comparable words: NFKC, case-folded, without punctuation, trailing
     boilerplate ("Read more…", "The post … appeared first on …") or number formatting."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    # NFKC writes "№66" as "No66": kept apart, the number stays a number
+    folded = unicodedata.normalize("NFKC", text.replace("№", "№ ")).casefold()
     folded = _BOILERPLATE.sub("", folded.strip())
     folded = _NUMBER.sub(lambda number: re.sub(r"[.,]", "", number.group()), folded)
     return _WORD.findall(folded)
@@ -431,7 +438,7 @@ def _by_likeness(
         return Judgement(False, "different texts", likeness)
     stems, names = stem_overlap(first, second), names_shared(first, second)
     retelling = hours | {"stem_overlap": round(stems, 3), "names_shared": round(names, 3)}
-    if retold(first, second, stems, names):
+    if retold(first, second, stems=stems, names=names, near=near):
         return Judgement(True, "the same facts, retold", retelling)
     return Judgement(False, "different texts", likeness | retelling)
 
@@ -489,20 +496,46 @@ def names_shared(first: Comparable, second: Comparable) -> float:
     return sum(_named(name, more) for name in fewer) / len(fewer)
 
 
-def retold(first: Comparable, second: Comparable, stems: float, names: float) -> bool:
-    """The same story in other words, as a summary retells the full text: one text at
-    most :data:`SUMMARY_SHARE` of the other (two full texts in one template share as
-    much as a full retelling does, so those are not told apart yet); most of its word
-    stems (``stems``, :func:`stem_overlap`) and names (``names``, :func:`names_shared`)
-    in the other; none of its figures missing, nor its headline's (an initiative №27 is
-    not №66); and a word of the headline in common (texts built on one background
-    paragraph under headlines of their own are other stories)."""
-    fewer, more = sorted((figures(first.numbers), figures(second.numbers)), key=len)
-    titled = sorted((set(_DIGITS.findall(first.title)), set(_DIGITS.findall(second.title))),
-                    key=len)
-    return (is_summary_of(first, second) and fewer <= more and titled[0] <= titled[1]
+def retold(first: Comparable, second: Comparable, *, stems: float, names: float,
+           near: float) -> bool:
+    """The same story in other words: most of one text's word stems (``stems``,
+    :func:`stem_overlap`) and names (``names``, :func:`names_shared`) in the other; none
+    of its figures missing, and each headline's figures in the other text (an
+    initiative №27 is not №66); a word of the headline in common (texts built on one
+    background paragraph under headlines of their own are other stories); and either
+    one text a summary of the other (:func:`is_summary_of`), or two full texts in other
+    words (:func:`rephrased`) that share a figure or :data:`MANY_NAMES` names — the
+    facts a retelling keeps and a template filled in for another event swaps."""
+    own = figures(first.numbers), figures(second.numbers)
+    fewer, more = sorted(own, key=len)
+    headline_figures = figures(_title_numbers(first.title)), figures(_title_numbers(second.title))
+    if not (fewer <= more and headline_figures[0] <= own[1] and headline_figures[1] <= own[0]
             and stems >= RETELL_OVERLAP and names >= RETELL_NAMES
-            and bool(title_stems(first.title) & title_stems(second.title)))
+            and title_stems(first.title) & title_stems(second.title)):
+        return False
+    if is_summary_of(first, second):
+        return True
+    facts_kept = bool(own[0] & own[1]) or _names_in_common(first, second) >= MANY_NAMES
+    return facts_kept and rephrased(stems=stems, near=near)
+
+
+def _title_numbers(title: str) -> list[str]:
+    """A title's numbers as :func:`words` writes them (180,000 as 180000; №66 as 66)."""
+    return [word for word in words(title) if word.isdigit()]
+
+
+def _names_in_common(first: Comparable, second: Comparable) -> int:
+    return sum(_named(name, second.names) for name in first.names)
+
+
+def rephrased(*, stems: float, near: float) -> bool:
+    """Two full texts telling one story in other words, as an aggregator retells an
+    agency's: most of their word stems shared (``stems`` at least
+    :data:`FULL_RETELL_OVERLAP`), and either nearly all (:data:`SAME_WORDS`) or few of
+    their word pairs for so many words (``near``, :func:`overlap`, at most
+    :data:`REPHRASED` times ``stems``). A template filled in for another event keeps its
+    sentences and swaps a few words: its word pairs go with its words."""
+    return stems >= FULL_RETELL_OVERLAP and (stems >= SAME_WORDS or near <= REPHRASED * stems)
 
 
 def title_stems(title: str) -> set[str]:
