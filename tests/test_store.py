@@ -79,14 +79,14 @@ def test_open_creates_wal_database_with_schema_and_migrations_table(store: Store
         "m011_source_pace_and_body_error", "m012_search_index_merges_later",
         "m013_tag_rows_know_their_original", "m014_language_timeline_index",
         "m015_bands_without_rowid", "m016_timeline_changes", "m017_no_timeline_version",
-        "m018_dedup_overrides", "m019_story_facts", "m020_named_dates",
+        "m018_dedup_overrides", "m019_story_facts", "m020_named_dates", "m021_entry_pages",
     ]
 
 
 def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     Store.open(tmp_path / "db").close()
     again = Store.open(tmp_path / "db")
-    assert len(migrations.applied(again.db)) == 20
+    assert len(migrations.applied(again.db)) == 21
     assert migrations.pending(again.db) == []
 
 

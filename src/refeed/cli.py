@@ -27,6 +27,7 @@ from refeed.errors import ConfigError, RefeedError, StoreError
 from refeed.model import PollResult, StoredEntry
 from refeed.normalize import canonical_tag
 from refeed.opml import export_opml, import_opml, read_opml
+from refeed.pagejobs import fetch_pages
 from refeed.pipeline import notify_hub, poll_all, publish_all, utc_now
 from refeed.publish import PublishReport
 from refeed.select import define_outputs
@@ -122,10 +123,13 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], strict: bool) -> None:
     with _open_store(settings) as store:
         with _progress(count) as advance:
             results = _run_with_uvloop(poll_all(settings, store, chosen, on_result=advance))
+        pages = _run_with_uvloop(fetch_pages(settings, store, clock=utc_now))
         report = publish_all(settings, store)
     _notify_hub(settings, report)
     width = max((len(result.source_id) for result in results), default=0)
     lines = [format_poll_line(result, width) for result in results]
+    if pages.read or pages.failed:
+        lines.append(f"article pages: {pages.read} read, {pages.failed} failed")
     click.echo("\n".join([*lines, format_poll_summary(results)]))  # one write, not 10,000
     click.echo(format_publish_report(report, settings))
     if strict and any(result.status == "failed" for result in results):
@@ -281,7 +285,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
     settings = _settings(ctx)
     with _open_store(settings) as store:
         states = {row["id"]: row for row in store.source_states()}
+        page_failures = store.page_failures()
     report = [source_status(source.id, source.url, states.get(source.id))
+              | {"page_failures": page_failures.get(source.id, 0)}
               for source in settings.sources]
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
@@ -334,6 +340,9 @@ def format_status_table(report: list[dict[str, Any]]) -> Iterator[str]:
         problem = item["error"] or (f"warning: {item['warning']}" if item["warning"] else "")
         if item["moved_to"]:
             problem = f"moved permanently to {item['moved_to']}; update config.yaml {problem}"
+        if item["page_failures"]:
+            problem = (f"{item['page_failures']} article pages failed (refeed entries --json "
+                       f"--source {item['id']}) {problem}")
         yield f"{line}  {problem}" if problem else line
 
 
@@ -371,10 +380,11 @@ def entries(
         rows = store.entries(query)
         judged = _copy_judgements(store, rows, settings.dedup_policy) if as_json else {}
         overrides = store.overrides([row["id"] for row in rows]) if as_json else {}
+        pages = store.page_states([row["id"] for row in rows]) if as_json else {}
     for row in rows:
         if as_json:
             shown = entry_json(row, judged.get(row["id"])) | {
-                "dedup_override": overrides.get(row["id"])}
+                "dedup_override": overrides.get(row["id"]), "page": pages.get(row["id"])}
             click.echo(json.dumps(shown, ensure_ascii=False))
         else:
             click.echo(entry_line(row))

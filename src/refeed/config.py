@@ -46,6 +46,14 @@ Loc = tuple[str | int, ...]
 
 def parse_duration(value: object) -> timedelta:
     """Accept ``15m``, ``72h``, ``1h30m``, ``180d`` or a number of seconds."""
+    duration = parse_pause(value)
+    if not duration:
+        raise ValueError("a duration must be longer than zero")
+    return duration
+
+
+def parse_pause(value: object) -> timedelta:
+    """:func:`parse_duration`, zero allowed (``0s``: no pause)."""
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
     elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -54,8 +62,8 @@ def parse_duration(value: object) -> timedelta:
         seconds = float(parsed)
     else:
         raise ValueError(f"{value!r} is not a duration such as 30s, 15m, 72h or 180d")
-    if seconds <= 0:
-        raise ValueError("a duration must be longer than zero")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
     return timedelta(seconds=seconds)
 
 
@@ -112,6 +120,7 @@ def check_max_delay(value: timedelta) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Pause = Annotated[timedelta, BeforeValidator(parse_pause)]
 Size = Annotated[ByteSize, Field(gt=0)]
 Regex = Annotated[str, AfterValidator(check_regex)]
 LanguageCode = Annotated[str, AfterValidator(check_language)]
@@ -178,6 +187,48 @@ class PollingConfig(Section):
     """Allow file:// URLs and local paths as source URLs."""
 
 
+def check_css_selector(value: str) -> str:
+    """Refuse a CSS selector that cannot be turned into a query."""
+    from cssselect import GenericTranslator, SelectorError  # noqa: PLC0415 -- config checks only
+
+    try:
+        GenericTranslator().css_to_xpath(value)
+    except SelectorError as error:
+        raise ValueError(f"{value!r} is not a CSS selector: {error}") from None
+    return value
+
+
+class SourcePagesConfig(Section):
+    """``sources[].pages:`` — what is read from each new entry's article page."""
+
+    tags: bool = False
+    """Read the article's own tags from its page: article:tag, JSON-LD keywords, rel=tag
+    links and links to the site's tag pages inside the article."""
+    full_text: bool = False
+    """Store the page's article text as the entry's content when the feed gives only a
+    summary, or much less text than the page."""
+    tag_selector: Annotated[str, AfterValidator(check_css_selector)] | None = None
+    """A CSS selector for the article's tag links (e.g. ".post-tags a"), where the guess
+    misses."""
+
+
+class PagesConfig(Section):
+    """``pages:`` — how article pages are fetched, for sources with pages on."""
+
+    concurrency: int = Field(4, ge=1, le=100)
+    """Page fetches at once, in all."""
+    per_host: int = Field(1, ge=1, le=20)
+    """Page fetches at once to one host."""
+    timeout: Duration = timedelta(seconds=20)
+    """The total deadline of one page fetch."""
+    max_bytes: Size = ByteSize(5_000_000)
+    """The cap on a page, counted decompressed."""
+    delay: Pause = timedelta(seconds=1)
+    """The pause between two requests to one host."""
+    retries: int = Field(3, ge=0, le=20)
+    """How many times a failed page is fetched again, backing off, before it is given up."""
+
+
 class SourceConfig(Section):
     """One entry of ``sources:``."""
 
@@ -197,6 +248,8 @@ class SourceConfig(Section):
     """false: never merge this source's entries with others."""
     max_entries: int | None = Field(None, ge=1)
     """Retention keeps at most this many of the source's entries."""
+    pages: SourcePagesConfig = SourcePagesConfig()
+    """What to read from each new entry's article page (off by default)."""
     @field_validator("url")
     @classmethod
     def _local_path_relative_to_config(cls, value: str, info: ValidationInfo) -> str:
@@ -335,6 +388,8 @@ class Settings(Section):
     """The address refeed serve and refeed run listen on."""
     polling: PollingConfig = PollingConfig()
     """How often and how politely sources are fetched."""
+    pages: PagesConfig = PagesConfig()
+    """How article pages are fetched, for sources with pages on."""
     sources: tuple[SourceConfig, ...]
     """The feeds to poll (required)."""
     tags: dict[Label, Annotated[TagConfig, BeforeValidator(_expand_tag_short_form)]] = Field(

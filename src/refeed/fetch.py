@@ -77,9 +77,11 @@ class Fetcher:
         if self._session is not None:
             await self._session.close()
 
-    async def fetch(self, source: SourceConfig, validators: Validators) -> FetchResult:
+    async def fetch(self, source: SourceConfig, validators: Validators, *,
+                    trusted: bool | None = None, accept: str = ACCEPT) -> FetchResult:
         """Retrieve ``source`` (conditionally, with ``validators``); never raises for
-        per-source problems."""
+        per-source problems. ``trusted``: whether the URL and its redirects may be
+        private addresses (default: when the admin put the source on one)."""
         host = _hostname(source.url)
         # the host slot first: sources queued for a busy host must not hold global slots
         async with self._host_slots[host], self._slots:
@@ -88,7 +90,7 @@ class Fetcher:
                 async with asyncio.timeout(self.polling.timeout.total_seconds()):
                     if is_local_url(source.url):
                         return await self._read_local(source, started)
-                    return await self._get(source, validators, started)
+                    return await self._get(source, validators, started, trusted, accept)
             except TimeoutError:
                 error: Exception = FetchError(
                     f"timed out after {self.polling.timeout.total_seconds():g}s", source.url
@@ -107,16 +109,20 @@ class Fetcher:
             )
 
     async def _get(
-        self, source: SourceConfig, validators: Validators, started: float
+        self, source: SourceConfig, validators: Validators, started: float,
+        trusted: bool | None, accept: str,
     ) -> FetchResult:
         assert self._session is not None, "use Fetcher as an async context manager"
-        headers = {}
+        headers = {"Accept": accept}
         if validators.etag:
             headers["If-None-Match"] = validators.etag
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
         # a source the admin put on a private address may redirect there; others may not
-        trusted = await self._source_is_private(source.url)
+        if trusted is None:
+            trusted = await self._source_is_private(source.url)
+        elif not trusted and await self._is_private(source.url):
+            raise FetchError(f"a private address refused: {source.url}", source.url)
         url, hops, permanent = source.url, 0, True
         while True:
             async with self._session.get(url, headers=headers, allow_redirects=False) as response:
@@ -170,6 +176,11 @@ class Fetcher:
             hints=hints,
             moved_to=moved_to,
         )
+
+    async def admin_trusts(self, url: str) -> bool:
+        """Whether the admin put ``url`` (a source's feed) on a private address: its
+        fetches, and its entries' pages, may then go to private addresses."""
+        return await self._source_is_private(url)
 
     async def _source_is_private(self, url: str) -> bool:
         """:meth:`_is_private` for a source's own URL, remembered per host for

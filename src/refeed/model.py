@@ -225,3 +225,25 @@ class PollResult:
     elapsed: float
     error: ErrorInfo | None = None
     warning: str | None = None
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """An entry whose article page is due: fetched for the first time, after an update
+    of the entry, or again after a failure."""
+
+    entry_id: int
+    source_id: str
+    link: str
+    revision: str  # the entry's revision the page is read for
+    attempts: int  # failures so far
+
+
+@dataclass(frozen=True)
+class PageFindings:
+    """What an article page gave: its tags, its article (sanitized HTML, "" when not
+    wanted or not found), or why it could not be read."""
+
+    tags: tuple[str, ...] = ()
+    article: str = ""
+    error: ErrorInfo | None = None

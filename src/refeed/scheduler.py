@@ -35,6 +35,7 @@ from refeed.errors import ConfigError, RefeedError
 from refeed.fetch import Fetcher
 from refeed.memory import tune_malloc
 from refeed.metrics import Metrics
+from refeed.pagejobs import RobotsCache, fetch_pages
 from refeed.pipeline import make_worker_pool, poll_source, utc_now
 from refeed.publisher import Publisher
 from refeed.server import SERVED_KEY, make_app
@@ -47,6 +48,7 @@ RESTART_SPREAD = timedelta(seconds=0.2)  # between overdue sources' first polls,
 UNHEALTHY_LAG = 4  # /healthz fails when a change waits this many times publish.max_delay
 GONE = 410
 CONFIG_CHECK_SECONDS = 2.0
+PAGES_SECONDS = 5.0  # how often due article pages are looked for
 
 
 @contextlib.contextmanager
@@ -79,6 +81,7 @@ class Daemon:
         self.publisher = Publisher(lambda: self.settings, self.metrics)
         self.polls: set[asyncio.Task[Any]] = set()
         self.publishing: asyncio.Task[None] | None = None
+        self.robots = RobotsCache()
 
     async def run(self) -> None:
         """Serve, schedule and poll until SIGTERM/SIGINT."""
@@ -96,6 +99,8 @@ class Daemon:
             self.publisher.changed()  # what a crash between commit and publish left stale
             self.scheduler.add_job(self._check_config, "interval", seconds=CONFIG_CHECK_SECONDS,
                                    id="config-watch", coalesce=True, max_instances=1)
+            self.scheduler.add_job(self._read_pages, "interval", seconds=PAGES_SECONDS,
+                                   id="pages", coalesce=True, max_instances=1)
             self.scheduler.add_job(self._prune, "interval", days=1, id="retention",
                                    next_run_time=utc_now() + timedelta(minutes=1),
                                    coalesce=True, max_instances=1)
@@ -195,6 +200,21 @@ class Daemon:
         stored = counts.new + counts.updated + counts.duplicates
         if stored:
             self.publisher.changed(stored)
+
+    async def _read_pages(self) -> None:
+        """Fetch the article pages due (a job of its own: polls never wait for it)."""
+        if self.stopping.is_set():
+            return
+        try:
+            report = await fetch_pages(self.settings, self.store, robots=self.robots,
+                                       clock=utc_now)
+        except RefeedError as error:  # the database could not be written
+            log.error("event=pages-failed error=%r", str(error))
+            return
+        if report.read or report.failed:
+            log.info("event=pages read=%d failed=%d", report.read, report.failed)
+        if report.read:
+            self.publisher.changed(report.read)
 
     async def _prune(self) -> None:
         settings = self.settings

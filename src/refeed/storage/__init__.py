@@ -32,14 +32,17 @@ from refeed.dedup import DedupPolicy
 from refeed.errors import StoreError
 from refeed.model import (
     Entry,
+    ErrorInfo,
     FetchResult,
+    PageJob,
     PollState,
     ProcessedFeed,
     StoreCounts,
     StoredEntry,
 )
 from refeed.select import Listed, Output
-from refeed.storage._ingest import IngestMixin, Tagger
+from refeed.storage._ingest import Tagger
+from refeed.storage._pages import PagesMixin
 from refeed.storage._queries import EntryQuery, QueriesMixin
 from refeed.storage._schema import create_or_upgrade
 from refeed.storage._timeline import ChangesMark, TimelineChanges, TimelineMixin
@@ -83,6 +86,18 @@ class Storage(Protocol):
     def reset(self, entry_id: int, policy: DedupPolicy) -> None: ...
     def overrides(self, ids: Collection[int]) -> dict[int, str]: ...
 
+    # article pages
+    def queue_pages(self, source_ids: Collection[str], now: datetime) -> int: ...
+    def due_pages(self, source_ids: Collection[str], now: datetime,
+                  limit: int) -> list[PageJob]: ...
+    def entry(self, entry_id: int) -> Entry | None: ...
+    def record_page(self, job: PageJob, completed: Entry, *, full_text: bool,
+                    now: datetime) -> None: ...
+    def record_page_failure(self, job: PageJob, error: ErrorInfo, now: datetime,
+                            retry_at: datetime | None) -> None: ...
+    def page_states(self, ids: Collection[int]) -> dict[int, dict[str, Any]]: ...
+    def page_failures(self) -> dict[str, int]: ...
+
     # the timeline, its change log, retention
     def candidates(self, output: Output) -> Iterator[tuple[int, Entry]]: ...
     def originals(self, ids: Collection[int]) -> dict[int, Entry]: ...
@@ -102,7 +117,7 @@ class Storage(Protocol):
     def backup(self, path: Path) -> None: ...
 
 
-class Store(IngestMixin, TimelineMixin, QueriesMixin):
+class Store(PagesMixin, TimelineMixin, QueriesMixin):
     """The SQLite timeline. Open with :meth:`open`; close with :meth:`close`. The
     database runs in WAL mode so readers (``refeed status``, the server) never block the
     poller."""

@@ -481,3 +481,29 @@ ALTER TABLE entries ADD COLUMN dates TEXT NOT NULL DEFAULT '[]';
 def m020_named_dates(db: sqlite_utils.Database) -> None:
     """The dates each entry's text names."""
     db.executescript(SCHEMA_V20)
+
+
+SCHEMA_V21 = """
+-- Article pages of entries of sources with pages on (issue 20): the entry revision the
+-- page is read for, its state (due, read, failed: given up), the failures so far, when
+-- it is due again, the last error (JSON), the tags it gave (JSON) and whether the
+-- entry's content is its article.
+CREATE TABLE entry_pages (
+    entry_id  INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+    revision  TEXT NOT NULL,
+    state     TEXT NOT NULL,
+    attempts  INTEGER NOT NULL DEFAULT 0,
+    next_try  TEXT,
+    fetched   TEXT,
+    error     TEXT,
+    tags      TEXT NOT NULL DEFAULT '[]',
+    full_text INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX entry_pages_due ON entry_pages(next_try) WHERE state = 'due';
+"""
+
+
+@migrations()
+def m021_entry_pages(db: sqlite_utils.Database) -> None:
+    """The article pages of entries: due, read or failed, and what they gave."""
+    db.executescript(SCHEMA_V21)

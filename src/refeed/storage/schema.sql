@@ -241,3 +241,20 @@ CREATE TRIGGER changes_tag_moved AFTER UPDATE OF original ON entry_tags BEGIN
        WHERE folded = new.folded AND original = coalesce(new.original, new.entry_id)
          AND entry_id != new.entry_id);
 END;
+
+-- Article pages of entries of sources with pages on (issue 20): the entry revision the
+-- page is read for, its state (due, read, failed: given up), the failures so far, when
+-- it is due again, the last error (JSON), the tags it gave (JSON) and whether the
+-- entry's content is its article.
+CREATE TABLE entry_pages (
+    entry_id  INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+    revision  TEXT NOT NULL,
+    state     TEXT NOT NULL,
+    attempts  INTEGER NOT NULL DEFAULT 0,
+    next_try  TEXT,
+    fetched   TEXT,
+    error     TEXT,
+    tags      TEXT NOT NULL DEFAULT '[]',
+    full_text INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX entry_pages_due ON entry_pages(next_try) WHERE state = 'due';
