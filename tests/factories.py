@@ -5,7 +5,9 @@ publish must agree with it). Shared by test modules instead of importing each ot
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import socket
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor
@@ -13,6 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -215,3 +218,17 @@ def render_feed(fmt: str, info: FeedInfo, entries: Sequence[Entry]) -> bytes:
     fragments = entry_fragments(fmt, info, dict(enumerate(entries)))
     return assemble(fmt, info, feed_updated(entries), list(fragments.values()))
 
+
+
+# --- benches ---------------------------------------------------------------------------
+
+def load_bench(path: Path) -> ModuleType:
+    """A bench script as a module: the tests that hold its numbers to floors score
+    with the same code that prints them."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module

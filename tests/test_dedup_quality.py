@@ -4,33 +4,20 @@ measures on the project's own pairs (precision 1.000, recall 0.987 at threshold 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from refeed.dedup import DedupPolicy
+from tests.factories import load_bench
 
 BENCH = Path(__file__).parent.parent / "bench" / "dedup_quality.py"
-
-
-def load_bench(path: Path = BENCH) -> ModuleType:
-    """A benchmark module: one place that turns pairs into verdicts."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def verdicts() -> object:
     """Verdicts of the default policy over every labelled pair."""
-    bench = load_bench()
+    bench = load_bench(BENCH)
     pairs = bench.read_pairs()
     assert sum(pair["label"] == "duplicate" for pair in pairs) >= 200
     assert sum(pair["label"] == "different" for pair in pairs) >= 200
@@ -38,7 +25,7 @@ def verdicts() -> object:
 
 
 def test_precision_and_recall_floors(verdicts: object) -> None:
-    precision, recall = load_bench().precision_recall(verdicts)
+    precision, recall = load_bench(BENCH).precision_recall(verdicts)
     assert precision >= 0.98
     assert recall >= 0.95
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from refeed.pages import page_tags, parse_page
+from refeed.model import PageFindings
+from refeed.pages import page_tags, parse_page, with_page
+from tests.factories import load_bench, make_entry, site_settings
 from tests.pagesite import Story, article_page
 
 TALKS = Story(
@@ -65,3 +69,58 @@ def test_rel_tag_links_inside_the_article() -> None:
     page = page.replace('<div class="post-tags">', '<div class="post-tags"><a rel="tag" '
                         'href="/en/news/?q=putin">Putin</a>')
     assert tags_of(page) == ("Putin",)
+
+
+ARTICLE = ("<p>Делегації України та Росії зустрілися в Стамбулі на новий раунд переговорів "
+           "про припинення вогню. Зустріч приймав міністр закордонних справ Туреччини.</p>"
+           "<p>Першою темою став обмін полоненими та повернення депортованих дітей, сказав "
+           "голова української делегації після першого дня консультацій.</p>")
+
+
+def test_page_tags_join_the_feed_categories_and_map_through_the_aliases() -> None:
+    settings = site_settings(tags={"putin": ["Putin", "Путін"]})
+    entry = make_entry(categories=("News",), tags=("news",))
+    completed = with_page(entry, PageFindings(tags=("Путін", "переговори")),
+                          settings.sources[0], settings)
+    assert completed.categories == entry.categories  # the feed's, kept apart
+    assert set(completed.tags) == {"News", "putin", "переговори"}  # unmapped stay as written
+    assert completed.content == entry.content  # no article asked for: the feed's text stays
+
+
+def test_the_article_replaces_a_summary_and_the_text_follows_it() -> None:
+    settings = site_settings(language={"detect": True})
+    entry = make_entry(summary="<p>Делегації зустрілися.</p>", language=None,
+                       declared_language=None)
+    completed = with_page(entry, PageFindings(article=ARTICLE), settings.sources[0], settings)
+    assert completed.content == ARTICLE
+    assert completed.language == "uk"  # detected on the article, not the one-line summary
+    assert "стамбулі" in completed.names or "стамбул" in {name[:7] for name in completed.names}
+    assert completed.signature != entry.signature
+    # a feed that already gives the whole text keeps it
+    full = make_entry(content=ARTICLE.replace("Туреччини", "Туреччини, повідомили в МЗС"))
+    assert with_page(full, PageFindings(article=ARTICLE), settings.sources[0],
+                     settings).content == full.content
+
+
+WORDPRESS = ("<html><body><header class='site-header'><nav><a href='/tag/war/'>War</a></nav>"
+             "</header><main><article class='post'><header class='entry-header'><h1>Talks</h1>"
+             "<a rel='category tag' href='/category/politics/'>Politics</a></header>"
+             "<div class='entry-content'><p>" + " ".join(TALKS.paragraphs) + "</p></div>"
+             "<footer class='entry-footer'><a rel='tag' href='/tag/putin/'>Putin</a></footer>"
+             "</article><div class='after'><h3>You may also like</h3><div class='card'>"
+             "<a href='/news/grid/'>Power cuts return to Kharkiv tonight</a>"
+             "<a href='/tag/energy/'>energy</a></div></div></main></body></html>")
+
+
+def test_the_articles_own_footer_counts_a_category_or_a_teaser_does_not() -> None:
+    assert tags_of(WORDPRESS) == ("Putin",)
+
+
+def test_the_blind_page_set_floors() -> None:
+    # a little below bench/page_tags.py's numbers (tests/data/page-tags, written blind)
+    bench = load_bench(Path(__file__).parent.parent / "bench" / "page_tags.py")
+    for half, floor in {"development": 0.99, "held-out": 0.95}.items():
+        precision, recall, pages = bench.scores(half)
+        assert pages >= 30
+        assert precision >= floor, half
+        assert recall >= floor, half

@@ -7,6 +7,9 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import timedelta
 from pathlib import Path
@@ -16,9 +19,9 @@ import pytest
 
 from refeed.config import PagesConfig, Settings, SourceConfig, load_settings
 from refeed.pagejobs import PageFetcher, RobotsCache, fetch_pages
-from refeed.pipeline import utc_now
+from refeed.pipeline import retag_timeline, utc_now
 from refeed.storage import EntryQuery, Store
-from tests.factories import poll, write_config
+from tests.factories import free_port, poll, write_config
 from tests.feedserver import FeedServer
 from tests.pagesite import Story, article_page, feed
 
@@ -176,3 +179,102 @@ def test_an_entry_of_a_public_feed_never_leads_to_a_private_address(
 
     assert "private address refused" in asyncio.run(fetch(target))
     assert feed_server.requests_to(story.path) == []
+
+
+def busy_feed(fetch: int) -> bytes:
+    """A source that gains a story on every fetch (stories 1…n, the newest 20)."""
+    items = "".join(f"<item><title>Busy story {n}</title><guid>https://busy.example/{n}</guid>"
+                    f"<link>https://busy.example/{n}</link><description>Part {n}."
+                    "</description></item>" for n in range(fetch, max(0, fetch - 20), -1))
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Busy</title>'
+            f"<link>https://busy.example/</link>{items}</channel></rss>").encode()
+
+
+def served(base: str, path: str) -> list[dict[str, Any]]:
+    try:
+        with urllib.request.urlopen(base + path, timeout=5) as response:
+            return list(json.load(response)["items"])
+    except OSError:
+        return []
+
+
+def wait_for(check: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {check.__name__}"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_the_daemon_keeps_polling_while_slow_pages_are_read(
+        tmp_path: Path, feed_server: FeedServer) -> None:
+    feeds = serve_site(feed_server)
+    for story in STORIES:  # each page takes 2 s to answer
+        feed_server.serve(story.path, article_page(story), content_type="text/html",
+                          validators=False, delay=2.0)
+    feed_server.serve("busy.xml", generate=busy_feed)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    config = write_config(tmp_path, {
+        "site": {"base_url": base, "languages": ["uk", "ru", "en"]},
+        "server": {"host": "127.0.0.1", "port": port},
+        "polling": {"interval": "1s", "min_interval": "1s", "max_interval": "1s"},
+        "pages": {"delay": "1s", "per_host": 1},
+        "publish": {"formats": ["json"], "max_delay": "2s", "tag_min_entries": 1},
+        "sources": [{"id": "busy", "url": feed_server.url("busy.xml"), "dedup": False,
+                     "language": "en"},
+                    {"id": "site-en", "url": feeds["en"], "language": "en",
+                     "pages": {"tags": True, "full_text": True}}],
+        "tags": TAGS,
+    })
+    with (tmp_path / "daemon.log").open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "refeed", "-c", str(config), "run"],
+                                   stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            def busy_published() -> int:
+                titles = [item["title"] for item in served(base, "all.json")]
+                return max((int(title.rsplit(" ", 1)[1]) for title in titles
+                            if title.startswith("Busy story")), default=0)
+
+            wait_for(lambda: busy_published() > 0, 30)
+            first, started = busy_published(), time.monotonic()
+            # the site's two pages take 2 s each, 1 s apart: about 5 s of page reading
+            wait_for(lambda: len(served(base, "tag/putin.json")) == 1, 30)
+            elapsed = time.monotonic() - started
+            assert busy_published() - first >= elapsed - 3  # a poll a second, pages or not
+        finally:
+            process.terminate()
+            assert process.wait(timeout=15) == 0
+
+
+def test_page_tags_remap_with_the_aliases_and_an_updated_entry_is_read_again(
+        tmp_path: Path, feed_server: FeedServer, worker_pool: Executor) -> None:
+    story = STORIES[2]  # tagged Путін and переговори on its page
+    base = feed_server.url("").rstrip("/")
+    feed_server.serve(story.path, article_page(story), content_type="text/html",
+                      validators=False)
+    url = feed_server.serve("uk.xml", feed("uk", (story,), base))
+    document: dict[str, Any] = {
+        "sources": [{"id": "site-uk", "url": url, "pages": {"tags": True}}],
+        "pages": {"delay": "0s"}}
+    settings = load_settings(write_config(tmp_path, document))
+
+    def poll_and_read(settings: Settings) -> list[str]:
+        poll(settings, worker_pool)
+        store = Store.open(settings.database)
+        try:
+            asyncio.run(fetch_pages(settings, store, clock=utc_now))
+            retag_timeline(settings, store)
+            [row] = store.entries(EntryQuery(limit=10))
+            return sorted(row["tags"])
+        finally:
+            store.close()
+
+    assert poll_and_read(settings) == ["News", "Путін", "переговори"]
+    aliased = load_settings(write_config(tmp_path, document | {"tags": TAGS}))
+    assert poll_and_read(aliased) == ["News", "negotiations", "putin"]  # no page read again
+    assert len(feed_server.requests_to(story.path)) == 1
+    edited = Story(story.slug, "uk", story.title + " (оновлено)", story.paragraphs, story.tags)
+    feed_server.serve("uk.xml", feed("uk", (edited,), base))
+    assert poll_and_read(aliased) == ["News", "negotiations", "putin"]
+    assert len(feed_server.requests_to(story.path)) == 2  # the updated entry's page again

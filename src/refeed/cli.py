@@ -27,8 +27,8 @@ from refeed.errors import ConfigError, RefeedError, StoreError
 from refeed.model import PollResult, StoredEntry
 from refeed.normalize import canonical_tag
 from refeed.opml import export_opml, import_opml, read_opml
-from refeed.pagejobs import fetch_pages
-from refeed.pipeline import notify_hub, poll_all, publish_all, utc_now
+from refeed.pagejobs import PagesReport, fetch_pages
+from refeed.pipeline import make_worker_pool, notify_hub, poll_all, publish_all, utc_now
 from refeed.publish import PublishReport
 from refeed.select import define_outputs
 from refeed.storage import EntryQuery, Storage, open_storage
@@ -122,8 +122,8 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], strict: bool) -> None:
     count = len(source_ids) if chosen else len(settings.sources)
     with _open_store(settings) as store:
         with _progress(count) as advance:
-            results = _run_with_uvloop(poll_all(settings, store, chosen, on_result=advance))
-        pages = _run_with_uvloop(fetch_pages(settings, store, clock=utc_now))
+            results, pages = _run_with_uvloop(_poll_and_read_pages(settings, store, chosen,
+                                                                   advance))
         report = publish_all(settings, store)
     _notify_hub(settings, report)
     width = max((len(result.source_id) for result in results), default=0)
@@ -134,6 +134,19 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], strict: bool) -> None:
     click.echo(format_publish_report(report, settings))
     if strict and any(result.status == "failed" for result in results):
         ctx.exit(EXIT_FAILURE)
+
+
+async def _poll_and_read_pages(
+    settings: Settings, store: Storage, chosen: tuple[str, ...] | None,
+    advance: Callable[[PollResult], None],
+) -> tuple[list[PollResult], PagesReport]:
+    """Poll, then read the article pages of what was stored, with one worker pool."""
+    pool = make_worker_pool(settings.language_policy)
+    try:
+        results = await poll_all(settings, store, chosen, executor=pool, on_result=advance)
+        return results, await fetch_pages(settings, store, executor=pool, clock=utc_now)
+    finally:
+        pool.shutdown()
 
 
 @cli.command()

@@ -19,9 +19,11 @@ calls it from a job of its own, so feed polls never wait for pages.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -32,9 +34,9 @@ from refeed import USER_AGENT
 from refeed.config import PagesConfig, PollingConfig, Settings, SourceConfig
 from refeed.errors import FetchError
 from refeed.fetch import Fetcher
-from refeed.model import ErrorInfo, FetchResult, PageJob, Validators
-from refeed.pages import read_page, with_page
+from refeed.model import ErrorInfo, FetchResult, PageFindings, PageJob, Validators
 from refeed.storage import Storage
+from refeed.worker import read_article_page
 
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 RETRY_AFTER = timedelta(minutes=5)  # the first retry of a failed page; then twice as long
@@ -134,8 +136,11 @@ class PageFetcher:
 
 
 async def fetch_pages(settings: Settings, store: Storage, *, robots: RobotsCache | None = None,
-                      clock: Clock, limit: int = BATCH) -> PagesReport:
-    """Fetch and read the due pages of sources with ``pages`` on; store what they gave."""
+                      executor: Executor | None = None, clock: Clock,
+                      limit: int = BATCH) -> PagesReport:
+    """Fetch and read the due pages of sources with ``pages`` on; store what they gave.
+    Pages are read in ``executor`` (the poll's process pool, whose workers hold the
+    language models), else in a thread."""
     sources = {source.id: source for source in settings.sources
                if source.pages.tags or source.pages.full_text}
     if not sources:
@@ -146,26 +151,31 @@ async def fetch_pages(settings: Settings, store: Storage, *, robots: RobotsCache
         return PagesReport()
     async with PageFetcher(settings.pages, robots or RobotsCache()) as fetcher:
         outcomes = await asyncio.gather(*(
-            _read_one(settings, store, fetcher, sources[job.source_id], job, clock)
+            _read_one(settings, store, fetcher, sources[job.source_id], job, clock, executor)
             for job in jobs))
     return PagesReport(read=sum(outcomes), failed=len(outcomes) - sum(outcomes))
 
 
 async def _read_one(settings: Settings, store: Storage, fetcher: PageFetcher,
-                    source: SourceConfig, job: PageJob, clock: Clock) -> bool:
+                    source: SourceConfig, job: PageJob, clock: Clock,
+                    executor: Executor | None) -> bool:
     """Fetch, read and store one page; False when it failed (and is retried later)."""
     fetched = await fetcher.fetch(source, job.link)
     error = fetched.error
-    if error is None and fetched.body is not None:
-        findings = await asyncio.to_thread(
-            read_page, fetched.body, fetched.headers.get("content-type", ""),
-            fetched.final_url or job.link, source.pages)
+    entry = store.entry(job.entry_id)
+    if error is None and fetched.body is not None and entry is not None:
+        reading = functools.partial(
+            read_article_page, entry, fetched.body, fetched.headers.get("content-type", ""),
+            fetched.final_url or job.link, source, settings)
+        try:
+            completed, findings = await asyncio.get_running_loop().run_in_executor(
+                executor, reading)
+        except Exception as crash:  # a crashed worker or a bug on one page
+            completed, findings = None, PageFindings(error=ErrorInfo.from_exception(crash))
         error = findings.error
-        entry = store.entry(job.entry_id)
-        if error is None and entry is not None:
-            completed = with_page(entry, findings, source, settings)
-            store.record_page(job, completed, full_text=completed.content != entry.content,
-                              now=clock())
+        if completed is not None:
+            store.record_page(job, completed, findings.tags,
+                              full_text=completed.content != entry.content, now=clock())
             return True
     failure = error or ErrorInfo("FetchError", "no page")
     now = clock()

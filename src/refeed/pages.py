@@ -1,14 +1,17 @@
 """PURE: what an article page says of its article — its own tags and its main text.
 
 Tags come, in order of trust, from the forms sites use for them: ``article:tag`` meta
-elements, the ``keywords`` of a JSON-LD article, and links tagged ``rel="tag"`` or into
-the site's tag pages (a path with a ``tag``, ``tags`` or ``topic`` segment). Links count
-only where the article is: a page links to tag pages from its menu, its "popular tags"
-cloud, its footer and the teasers of related news too. The article is the ``<article>``
-(or the block) holding most of the page's paragraph text; its tag links are inside it or
-in the blocks that follow it within its parent, outside any page chrome (header, nav,
-aside, footer, and blocks named for related, popular or recent news). An admin's CSS
-selector overrides the guess.
+elements, the ``keywords`` of a JSON-LD article, and links tagged ``rel="tag"`` (not
+``rel="category tag"``) or into the site's tag pages (a path with a ``tag``, ``tags``,
+``topic`` or ``topics`` segment). Links count only near the article: a page links to
+tag pages from its menu, its "popular tags" cloud, its footer and the teasers of
+related news too. The article is the ``<article>`` (or the block) holding most of the
+page's paragraph text; a tag link counts when it meets the article at most two levels
+above it (a tag line under the headline, a list after the text — a sidebar meets it
+higher up, at the row of columns), outside page chrome (header, nav, aside, footer but
+the article's own, blocks named for menus, related, popular or recent news) and outside
+another story's teaser (a block with a headline link). An admin's CSS selector
+overrides the guess.
 
 The main text is trafilatura's: the article without its page chrome, as HTML.
 """
@@ -28,6 +31,7 @@ from lxml.etree import ParserError, _Element
 from refeed.config import Settings, SourceConfig, SourcePagesConfig
 from refeed.dedup import story_facts, text_likeness
 from refeed.errors import FetchError
+from refeed.language import decide_language
 from refeed.model import Entry, ErrorInfo, PageFindings
 from refeed.normalize import entry_tags, sanitize_html, sanitized_text, tagging_text, unique_tags
 
@@ -36,13 +40,13 @@ _CHROME_ELEMENTS = frozenset({"header", "nav", "footer", "aside", "form", "menu"
 _CHROME_ROLES = frozenset({"banner", "navigation", "complementary", "contentinfo", "search"})
 # class and id words of blocks that link to tag pages but are not the article's tags
 _CHROME_WORDS = re.compile(
-    r"related|recent|popular|latest|trending|most|sidebar|widget|cloud|menu|\bnav|"
+    r"related|recent|popular|latest|trending|most|sidebar|widget|cloud|menu|meny|\bnav|"
     r"footer|header|breadcrumb|teaser|also|more|comment|share|social|banner|promo|"
     r"rubric|section-list|news-?list|feed|top-?news|tizer|populyar|svizh|chytaj|chitaj",
     re.IGNORECASE,
 )
 _ARTICLE_TYPES = re.compile(r"Article|BlogPosting|Report", re.IGNORECASE)
-_FOLLOWING_BLOCKS = 3  # tag blocks after the article, within its parent, at most this far
+_NEAR_LEVELS = 2  # a tag link meets the article at most this many levels above it
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 FULL_TEXT_SHARE = 0.5  # content with less than this share of the article's text is a summary
 
@@ -88,7 +92,7 @@ def _json_ld_tags(root: _Element) -> list[str]:
         if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
             continue
         try:
-            document = json.loads(script.text)
+            document = json.loads(script.text, strict=False)  # raw newlines in strings
         except ValueError:
             continue
         for node in _json_ld_nodes(document):
@@ -120,13 +124,23 @@ def _keywords(value: Any) -> list[str]:
 
 
 def _linked_tags(root: _Element) -> list[str]:
+    """Tag links (``rel="tag"``, or to a tag page) near the article: inside it, or in a
+    block that meets it at its parent or grandparent (a tag line under the headline, a
+    tag list after the text) — never in page chrome or in another story's teaser. A
+    sidebar meets the article higher up, at the row of columns; a menu, at the page."""
     article = main_block(root)
     if article is None:
         return []
-    area = _article_area(article)
-    return [" ".join(link.text_content().split())
-            for block in area for link in block.iter("a")
-            if _is_tag_link(link) and not _in_chrome(link, stop=block.getparent())]
+    lineage = [article, *article.iterancestors()]
+    near = {node for node in lineage[:_NEAR_LEVELS + 1] if node.tag not in ("body", "html")}
+    found = []
+    for link in root.iter("a"):
+        if not _is_tag_link(link):
+            continue
+        meeting = next((node for node in link.iterancestors() if node in lineage), None)
+        if meeting in near and not _in_chrome(link, meeting) and not _in_teaser(link, meeting):
+            found.append(" ".join(link.text_content().split()))
+    return found
 
 
 def main_block(root: _Element) -> _Element | None:
@@ -142,45 +156,55 @@ def main_block(root: _Element) -> _Element | None:
 
 def _paragraph_text(element: _Element) -> int:
     return sum(len(paragraph.text_content()) for paragraph in element.iter("p")
-               if not _in_chrome(paragraph, stop=element))
+               if not _in_chrome(paragraph, element))
 
 
 def _own_paragraph_text(element: _Element) -> int:
     return sum(len(child.text_content()) for child in element if child.tag == "p")
 
 
-def _article_area(article: _Element) -> list[_Element]:
-    """The article and the blocks just after it in its parent (a tag list a CMS puts
-    under the article, not inside it)."""
-    area = [article]
-    sibling = article.getnext()
-    while sibling is not None and len(area) <= _FOLLOWING_BLOCKS:
-        if sibling.tag in ("article", "section") and _paragraph_text(sibling):
-            break  # the next story, or a list of them
-        if isinstance(sibling.tag, str):
-            area.append(sibling)
-        sibling = sibling.getnext()
-    return area
+def _is_rel_tag(link: _Element) -> bool:
+    """``rel="tag"``, not WordPress's ``rel="category tag"`` (a category)."""
+    rel = (link.get("rel") or "").lower().split()
+    return "tag" in rel and "category" not in rel
 
 
-def _is_tag_link(link: _Element) -> bool:
-    if "tag" in (link.get("rel") or "").lower().split():
-        return True
+def _is_tag_path(link: _Element) -> bool:
     path = urlsplit(link.get("href") or "").path
     segments = [unquote(segment).lower() for segment in path.split("/") if segment]
     return any(segment in _TAG_SEGMENTS for segment in segments[:-1])
 
 
-def _in_chrome(element: _Element, stop: _Element | None) -> bool:
+def _is_tag_link(link: _Element) -> bool:
+    return _is_rel_tag(link) or _is_tag_path(link)
+
+
+def _in_teaser(link: _Element, meeting: _Element) -> bool:
+    """Whether ``link`` is in another story's teaser: a block below where it meets the
+    article that also links to a page by a headline (three words or more)."""
+    for node in link.iterancestors():
+        if node is meeting:
+            return False
+        if any(not _is_tag_link(other) and len(other.text_content().split()) >= 3
+               for other in node.iter("a")):
+            return True
+    return False
+
+
+def _in_chrome(element: _Element, stop: _Element) -> bool:
     """Whether ``element`` sits in page chrome below ``stop``: a header, menu, sidebar,
-    footer, or a block of related or popular news (or a teaser ``<article>``)."""
-    node = element.getparent()
-    while node is not None and node is not stop:
+    footer or a block of related or popular news — not the article's own header or
+    footer."""
+    for node in element.iterancestors():
+        if node is stop:
+            return False
+        if node.tag in ("header", "footer") and any(
+                ancestor.tag == "article" for ancestor in node.iterancestors()):
+            continue  # the article's own header or footer (entry-footer: its tags)
         if node.tag in _CHROME_ELEMENTS or (node.get("role") or "") in _CHROME_ROLES:
             return True
         if _CHROME_WORDS.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
             return True
-        node = node.getparent()
     return False
 
 
@@ -213,9 +237,10 @@ def read_page(body: bytes, content_type: str, url: str, wanted: SourcePagesConfi
 
 def with_page(entry: Entry, findings: PageFindings, source: SourceConfig,
               settings: Settings) -> Entry:
-    """``entry`` as its page completes it: the page's tags join the feed's categories
-    (mapped like them), and the article becomes the content when the feed gave only a
-    summary or much less text; the text dedup compares follows the content."""
+    """``entry`` as its page completes it: the page's tags join its tags (mapped through
+    the aliases like the feed's categories, which stay the feed's), and the article
+    becomes the content when the feed gave only a summary or much less text; the text
+    dedup compares and the language detected follow the content."""
     categories = unique_tags((*entry.categories, *findings.tags))
     content = entry.content
     article_text = sanitized_text(findings.article)
@@ -224,10 +249,14 @@ def with_page(entry: Entry, findings: PageFindings, source: SourceConfig,
     tags = entry_tags(categories, source.tags, settings.taxonomy,
                       tagging_text(entry.title, entry.summary, content))
     if content == entry.content:
-        return replace(entry, categories=categories, tags=tags)
+        return replace(entry, tags=tags)
     body = f"{sanitized_text(entry.summary)}\n{sanitized_text(content)}"
     likeness, facts = text_likeness(f"{entry.title}\n{body}"), story_facts(entry.title, body)
-    return replace(entry, categories=categories, tags=tags, content=content,
+    language = decide_language(tagging_text(entry.title, entry.summary, content),
+                               [entry.declared_language], settings.language_policy)
+    return replace(entry, tags=tags, content=content,
+                   language=language.language, detected_language=language.detected,
+                   language_confidence=language.confidence,
                    signature=likeness.signature, shingles=likeness.shingles,
                    numbers=likeness.numbers, names=facts.names, headline=facts.headline,
                    stem_signature=facts.stem_signature, stems=facts.stems, dates=facts.dates)

@@ -207,7 +207,7 @@ class Daemon:
             return
         try:
             report = await fetch_pages(self.settings, self.store, robots=self.robots,
-                                       clock=utc_now)
+                                       executor=self.pool, clock=utc_now)
         except RefeedError as error:  # the database could not be written
             log.error("event=pages-failed error=%r", str(error))
             return

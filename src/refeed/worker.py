@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from datetime import datetime
 from types import FrameType
 
-from refeed.config import SourceConfig
+from refeed.config import Settings, SourceConfig
 from refeed.errors import ParseError
 from refeed.language import LanguagePolicy
-from refeed.model import ErrorInfo, ProcessedFeed, Taxonomy
+from refeed.model import Entry, ErrorInfo, PageFindings, ProcessedFeed, Taxonomy
 from refeed.normalize import normalize_feed
 from refeed.parse import parse_document
 
@@ -96,3 +96,17 @@ def deadline(seconds: float, url: str) -> Iterator[None]:
         if earlier:
             left = earlier - (time.monotonic() - started)
             signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), repeat)
+
+
+def read_article_page(
+    entry: Entry, body: bytes, content_type: str, url: str, source: SourceConfig,
+    settings: Settings,
+) -> tuple[Entry | None, PageFindings]:
+    """read | complete of one fetched article page: ``entry`` as the page completes it
+    (None when the page could not be read), and what the page gave."""
+    from refeed.pages import read_page, with_page  # noqa: PLC0415 -- lxml, only for pages
+
+    findings = read_page(body, content_type, url, source.pages)
+    if findings.error is not None:
+        return None, findings
+    return with_page(entry, findings, source, settings), findings

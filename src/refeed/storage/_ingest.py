@@ -8,6 +8,7 @@ not store.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -35,6 +36,7 @@ from refeed.model import (
     StoreCounts,
     StoredEntry,
 )
+from refeed.normalize import unique_tags
 from refeed.sourcestate import poll_error, polled_source
 from refeed.storage._sources import SourcesMixin
 from refeed.storage.codecs import (
@@ -346,15 +348,18 @@ class IngestMixin(SourcesMixin):
             changed = 0
             sql = (
                 "SELECT entries.*, (SELECT json_group_array(tag) FROM entry_tags "
-                "WHERE entry_id = entries.id) AS tags FROM entries"
+                "WHERE entry_id = entries.id) AS tags, (SELECT tags FROM entry_pages "
+                "WHERE entry_id = entries.id) AS page_tags FROM entries"
             )
             for row in list(self.db.query(sql)):
                 entry = row_entry(row)
-                tags = tagger(entry)
+                feed_tags = tagger(entry)  # what the feed's entry is tagged, and revised, by
+                page_tags = json.loads(row["page_tags"] or "[]")
+                tags = tagger(replace(entry, categories=unique_tags(
+                    (*entry.categories, *page_tags)))) if page_tags else feed_tags
                 if {tag_fold(tag) for tag in tags} != {tag_fold(tag) for tag in entry.tags}:
-                    retagged = replace(entry, tags=tags)
                     self.db.table("entries").update(
-                        row["id"], {"revision": entry_revision(retagged)}
+                        row["id"], {"revision": entry_revision(replace(entry, tags=feed_tags))}
                     )
                     self._replace_tags(row["id"], tags)
                     changed += 1

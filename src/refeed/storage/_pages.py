@@ -12,7 +12,7 @@ for an updated one.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -62,10 +62,11 @@ class PagesMixin(IngestMixin):
             "WHERE entry_id = entries.id) AS tags FROM entries WHERE id = ?", [entry_id]))
         return row_entry(rows[0]) if rows else None
 
-    def record_page(self, job: PageJob, completed: Entry, *, full_text: bool,
-                    now: datetime) -> None:
+    def record_page(self, job: PageJob, completed: Entry, page_tags: Sequence[str], *,
+                    full_text: bool, now: datetime) -> None:
         """Store what the page of ``job`` gave: ``completed`` is its entry with the page's
-        tags and text (see :func:`refeed.pages.with_page`), ``full_text`` whether its
+        tags and text (see :func:`refeed.pages.with_page`), ``page_tags`` the tags as the
+        page wrote them (kept, so new aliases map them again), ``full_text`` whether its
         content is the page's article. An entry the feed updated since the page was
         queued is left as it is: its new revision has a page due."""
         with self._transaction(f"store the page of entry {job.entry_id}"):
@@ -74,22 +75,23 @@ class PagesMixin(IngestMixin):
             if current is None or current[0] != job.revision:
                 return
             self.db.execute(
-                "UPDATE entries SET content = ?, categories = ?, signature = ?, shingles = ?, "
+                "UPDATE entries SET content = ?, signature = ?, shingles = ?, "
                 "numbers = ?, names = ?, headline = ?, stem_signature = ?, stems = ?, "
-                "dates = ? WHERE id = ?",
-                [completed.content, json.dumps(completed.categories, ensure_ascii=False),
-                 pack_signature(completed.signature), completed.shingles,
+                "dates = ?, language = ?, detected_language = ?, language_confidence = ? "
+                "WHERE id = ?",
+                [completed.content, pack_signature(completed.signature), completed.shingles,
                  json.dumps(completed.numbers), json.dumps(completed.names, ensure_ascii=False),
                  json.dumps(completed.headline, ensure_ascii=False),
                  pack_signature(completed.stem_signature), completed.stems,
-                 json.dumps(completed.dates), job.entry_id])
+                 json.dumps(completed.dates), completed.language, completed.detected_language,
+                 completed.language_confidence, job.entry_id])
             self._replace_tags(job.entry_id, completed.tags)
             self._replace_bands(job.entry_id, band_keys(completed.signature))
             self._replace_facts(job.entry_id, completed)
             self.db.execute(
                 "UPDATE entry_pages SET state = 'read', fetched = ?, error = NULL, "
                 "tags = ?, full_text = ? WHERE entry_id = ?",
-                [iso(now), json.dumps(completed.tags, ensure_ascii=False), int(full_text),
+                [iso(now), json.dumps(list(page_tags), ensure_ascii=False), int(full_text),
                  job.entry_id])
 
     def record_page_failure(self, job: PageJob, error: ErrorInfo, now: datetime,
@@ -105,8 +107,8 @@ class PagesMixin(IngestMixin):
                  job.entry_id, job.revision])
 
     def page_states(self, ids: Collection[int]) -> dict[int, dict[str, Any]]:
-        """The page state of each of ``ids`` that has one: state, attempts, error,
-        tags and whether the content came from the page."""
+        """The page state of each of ``ids`` that has one: state, attempts, error, the
+        page's tags and whether the content came from the page."""
         marks = ", ".join("?" for _ in ids)
         rows = self.db.execute(
             "SELECT entry_id, state, attempts, error, tags, full_text, fetched "
