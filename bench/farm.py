@@ -14,6 +14,13 @@ faulty: HTTP 500, slow (full answers wait ``slow_delay`` seconds), malformed (tr
 XML), an HTML page instead of a feed, or (when ``fault_kinds`` names it) moved: a 301 to
 another path that serves the feed.
 
+A share of feeds (``page_share``, chosen by a hash of the feed index) link every item to
+an article page on the farm itself, ``/page/<feed>/<seq>/``: an HTML page with a header
+and its topic menu of tag links (``/tag/<slug>/``), the ``<article>`` (title, the item's
+body, and under it 2–4 tag links made of the item's categories and places), a sidebar of
+recent news with tag links of their own, and a footer. ``/robots.txt`` is a 404 (all
+allowed). With ``page_share`` 0 (the default) nothing of this changes any feed.
+
 With ``churn_per_fetch`` every feed has a round of its own, advanced by each request for
 it: the n-th fetch of a feed gets round n, so every poll finds ``churn`` new entries (a
 busy site polled as often as it publishes). ``GET /__served`` tells the last round each
@@ -50,7 +57,7 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -59,6 +66,7 @@ from itertools import pairwise
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 from _common import http_json, send_port, start_child
 from aiohttp import web
@@ -86,6 +94,11 @@ SYNDICATED_SHARE = 10  # one entry in ten is a copy
 STATS_PATH = "/__stats"
 SERVED_PATH = "/__served"
 ROUND_PATH = "/__round"
+PAGE_PREFIX = "/page/"  # an article page: /page/<feed>/<seq>/
+TAG_PREFIX = "/tag/"
+ROBOTS_PATH = "/robots.txt"
+PAGE_SHARE_SCALE = 10_000  # page feeds: those whose hash mod this < share × this
+RECENT_NEWS = 4  # teasers in an article page's sidebar
 GZIP_LEVEL = 6
 ITEM_CACHE = 1 << 17
 
@@ -105,6 +118,7 @@ class FarmSpec:
     validators: bool = True  # False: no ETag / Last-Modified, never a 304
     fault_kinds: tuple[str, ...] = FAULT_KINDS  # taken in turn by the faulty feeds
     churn_per_fetch: bool = False  # each fetch of a feed advances its own round
+    page_share: float = 0.0  # share of feeds whose items link to article pages on the farm
 
 
 def feed_language(feed_index: int) -> Language:
@@ -130,6 +144,24 @@ def faults(spec: FarmSpec) -> dict[int, str]:
     kinds = spec.fault_kinds
     return {int((slot + 0.5) * spec.feeds / count): kinds[slot % len(kinds)]
             for slot in range(count)}
+
+
+def has_pages(spec: FarmSpec, feed_index: int) -> bool:
+    """Whether feed ``feed_index``'s items link to article pages on the farm: a stable
+    hash of the index, so about ``page_share`` of the feeds, mixed over languages,
+    formats and faults."""
+    threshold = int(spec.page_share * PAGE_SHARE_SCALE + 0.5)
+    return threshold > 0 and _mix(5, feed_index) % PAGE_SHARE_SCALE < threshold
+
+
+def page_feeds(spec: FarmSpec) -> list[int]:
+    """The indexes of the feeds with article pages."""
+    return [i for i in range(spec.feeds) if has_pages(spec, i)]
+
+
+def page_path(feed_index: int, seq: int) -> str:
+    """The URL path of the article page of entry ``seq`` of ``feed_index``."""
+    return f"{PAGE_PREFIX}{feed_index}/{seq}/"
 
 
 def is_readable(fault: str | None) -> bool:
@@ -316,13 +348,17 @@ class Item:
     story: Article
 
 
-def item(feed_index: int, seq: int) -> Item:
+def item(feed_index: int, seq: int, page_base: str | None = None) -> Item:
     """Entry ``seq`` of feed ``feed_index``: its own story or a syndicated copy (own guid,
-    and either the original link with tracking parameters or a link of its own)."""
+    and either the original link with tracking parameters or a link of its own). With
+    ``page_base`` (the farm's ``http://host:port``) the link is the entry's article page
+    on the farm, whatever the story."""
     story_feed = origin_feed(feed_index, seq)
     story = article(story_feed, seq)
     guid = f"{site(feed_index)}/?p={seq}"
-    if story_feed == feed_index:
+    if page_base is not None:
+        link = page_base + page_path(feed_index, seq)
+    elif story_feed == feed_index:
         link = story.link
     elif _mix(4, feed_index, seq) % 2:
         link = (f"{story.link}?utm_source=news{feed_index:04d}&utm_medium=rss"
@@ -341,10 +377,11 @@ def _rfc3339(moment: datetime) -> str:
 
 
 @lru_cache(maxsize=ITEM_CACHE)
-def serialized_item(feed_index: int, seq: int, fmt: str) -> str:
+def serialized_item(feed_index: int, seq: int, fmt: str, page_base: str | None = None) -> str:
     """The bytes-to-be of one entry in ``fmt``: a pure function of its arguments, so an
-    entry still listed in a later round serialises identically."""
-    entry = item(feed_index, seq)
+    entry still listed in a later round serialises identically (``page_base``: see
+    :func:`item`)."""
+    entry = item(feed_index, seq, page_base)
     story, esc, attribute = entry.story, _text, html.escape
     if fmt == "rss":
         categories = "".join(f"<category>{esc(c)}</category>" for c in story.categories)
@@ -371,12 +408,13 @@ def serialized_item(feed_index: int, seq: int, fmt: str) -> str:
 
 
 def generate_feed(feed_index: int, entries: int, round: int, fmt: str,
-                  churn: int = DEFAULT_CHURN) -> bytes:
+                  churn: int = DEFAULT_CHURN, page_base: str | None = None) -> bytes:
     """Feed ``feed_index`` at ``round`` in ``fmt`` (``rss``, ``atom`` or ``json``): ``entries``
-    entries, newest first, ``churn`` new ones per round. Deterministic."""
+    entries, newest first, ``churn`` new ones per round; with ``page_base``, items link to
+    their article pages on the farm at that base URL. Deterministic."""
     language = feed_language(feed_index)
     seqs = window(entries, round, churn)
-    items = "".join(serialized_item(feed_index, seq, fmt) for seq in seqs)
+    items = "".join(serialized_item(feed_index, seq, fmt, page_base) for seq in seqs)
     newest = published(feed_index, seqs[0]) if seqs else ORIGIN
     home = site(feed_index) + "/"
     title = html.escape(f"{language.site_title} {feed_index:04d}")
@@ -403,7 +441,7 @@ def generate_feed(feed_index: int, entries: int, round: int, fmt: str,
             "version": "https://jsonfeed.org/version/1.1", "title": title,
             "home_page_url": home, "feed_url": self_url, "language": language.code,
         }, ensure_ascii=False)
-        joined = ",\n".join(serialized_item(feed_index, seq, fmt) for seq in seqs)
+        joined = ",\n".join(serialized_item(feed_index, seq, fmt, page_base) for seq in seqs)
         text = f'{head[:-1]}, "items": [\n{joined}\n]}}\n'
     else:
         raise ValueError(f"unknown format {fmt!r}")
@@ -418,6 +456,124 @@ def not_a_feed(feed_index: int) -> bytes:
             f"<title>{name}</title></head><body><h1>{name}</h1>"
             f'<p><a href="{site(feed_index)}/">{language.read_more}</a></p></body></html>\n'
             ).encode()
+
+
+# --------------------------------------------------------------------------- article pages
+
+# per language: the sidebar's heading, the tag list's label, the footer's words
+PAGE_WORDS = {
+    "uk": ("Останні новини", "Теги", "Усі права захищено", "Про нас", "Контакти", "Реклама"),
+    "ru": ("Последние новости", "Теги", "Все права защищены", "О нас", "Контакты", "Реклама"),
+    "en": ("Latest news", "Tags", "All rights reserved", "About us", "Contact", "Advertise"),
+}
+
+
+def tag_href(name: str) -> str:
+    """The farm's tag page of a tag: ``/tag/<slug>/`` (the slug percent-encoded)."""
+    slug = "-".join(name.casefold().replace("'", "").split())
+    return f"{TAG_PREFIX}{quote(slug, safe='-')}/"
+
+
+def page_tags(feed_index: int, seq: int) -> tuple[str, ...]:
+    """The 2–4 tags the article page of entry ``seq`` of ``feed_index`` lists under the
+    article: the story's categories and one or two of the places it is about."""
+    language = feed_language(feed_index)
+    rng = random.Random(f"page:{feed_index}:{seq}")
+    places = rng.sample(language.cities, 2 if rng.random() < 0.5 else 1)
+    return tuple(dict.fromkeys((*item(feed_index, seq).story.categories, *places)))[:4]
+
+
+def _menu_tags(language: Language) -> tuple[str, ...]:
+    """The topic menu of every page of a site: each topic's categories, once."""
+    return tuple(dict.fromkeys(name for topic in TOPICS for name in language.categories[topic]))
+
+
+def _recent_seqs(seq: int) -> list[int]:
+    """The entries a page's sidebar lists: the ones before it (after it at the start)."""
+    return [seq - k if seq - k >= 0 else seq + k for k in range(1, RECENT_NEWS + 1)]
+
+
+def _tag_links(names: Iterable[str], cls: str) -> str:
+    return "".join(f'<li><a class="{cls}" href="{tag_href(name)}">{_text(name)}</a></li>'
+                   for name in names)
+
+
+def article_page(feed_index: int, seq: int) -> bytes:
+    """The HTML article page of entry ``seq`` of ``feed_index``: a site header with its
+    topic menu of tag links, the ``<article>`` (title, byline, the item's body, then its
+    tag list), a sidebar of recent news with a tag link each, a footer. Deterministic."""
+    language = feed_language(feed_index)
+    entry = item(feed_index, seq)
+    story, esc, attribute = entry.story, _text, html.escape
+    recent_news, tags_label, rights, about, contact, advertise = PAGE_WORDS[language.code]
+    name = f"{language.site_title} {feed_index:04d}"
+    stamp = _rfc3339(entry.published)
+    teasers = []
+    for other in _recent_seqs(seq):
+        teaser = item(feed_index, other)
+        teasers.append(
+            f'<li class="news-item"><a class="news-title" href="{page_path(feed_index, other)}">'
+            f"{esc(teaser.story.title)}</a>"
+            f'<div class="news-meta"><time datetime="{_rfc3339(teaser.published)}">'
+            f"{teaser.published:%d.%m.%Y %H:%M}</time> "
+            f'<a class="news-tag" href="{tag_href(teaser.story.categories[0])}">'
+            f"{esc(teaser.story.categories[0])}</a></div></li>")
+    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle",
+                     "headline": story.title, "datePublished": stamp,
+                     "author": {"@type": "Person", "name": story.author},
+                     "publisher": {"@type": "Organization", "name": name}},
+                    ensure_ascii=False)
+    text = f"""<!DOCTYPE html>
+<html lang="{language.code}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(story.title)} — {esc(name)}</title>
+<meta name="description" content="{attribute(story.lead)}">
+<meta property="og:type" content="article">
+<meta property="og:title" content="{attribute(story.title)}">
+<meta property="og:image" content="/media/{feed_index}/{seq}.jpg">
+<link rel="stylesheet" href="/static/site.css">
+<script type="application/ld+json">{ld}</script>
+<script async src="/static/analytics.js"></script>
+</head>
+<body class="page-article">
+<header class="site-header">
+<a class="logo" href="/">{esc(name)}</a>
+<nav class="main-menu"><ul>{_tag_links(_menu_tags(language), "menu-link")}</ul></nav>
+<form class="search" action="/search/"><input type="search" name="q"></form>
+</header>
+<div class="layout">
+<main class="content">
+<article class="post">
+<header class="post-header">
+<h1 class="post-title">{esc(story.title)}</h1>
+<div class="post-meta"><time datetime="{stamp}">{entry.published:%d.%m.%Y %H:%M}</time>
+<span class="byline">{esc(story.author)}</span></div>
+</header>
+<div class="post-body">
+{story.body}
+</div>
+<div class="post-tags"><span class="label">{tags_label}:</span>
+<ul class="tag-list">{_tag_links(page_tags(feed_index, seq), "tag-link")}</ul></div>
+</article>
+</main>
+<aside class="sidebar">
+<section class="latest-news"><h2>{recent_news}</h2>
+<ul>{"".join(teasers)}</ul></section>
+</aside>
+</div>
+<footer class="site-footer">
+<nav class="footer-menu"><a href="/about/">{about}</a> <a href="/contact/">{contact}</a>
+<a href="/ads/">{advertise}</a></nav>
+<p>© 2026 {esc(name)}. {rights}.</p>
+</footer>
+<script>window.dataLayer = window.dataLayer || [];
+dataLayer.push({{"page": "{feed_index}-{seq}"}});</script>
+</body>
+</html>
+"""
+    return text.encode("utf-8")
 
 
 # --------------------------------------------------------------------------- documents
@@ -437,8 +593,11 @@ class Document:
     delay: float  # seconds a full (200) answer waits
 
 
-def _document(spec: FarmSpec, feed_index: int, round: int, fault: str | None) -> Document:
+def _document(spec: FarmSpec, feed_index: int, round: int, fault: str | None,
+              page_base: str | None = None) -> Document:
     fmt = feed_format(feed_index)
+    if page_base is not None and not has_pages(spec, feed_index):
+        page_base = None
     if fault == "http-500":
         return Document(500, b"Internal Server Error\n", None, "text/plain; charset=utf-8",
                         frozenset(), None, None, 0.0)
@@ -446,7 +605,7 @@ def _document(spec: FarmSpec, feed_index: int, round: int, fault: str | None) ->
         body, content_type = not_a_feed(feed_index), "text/html; charset=utf-8"
     else:
         body, content_type = generate_feed(feed_index, spec.entries, round, fmt,
-                                           spec.churn), CONTENT_TYPES[fmt]
+                                           spec.churn, page_base), CONTENT_TYPES[fmt]
         if fault == "malformed":
             body = body[: len(body) * 3 // 5]
     digest = hashlib.blake2b(body, digest_size=10).hexdigest()
@@ -459,10 +618,13 @@ def _document(spec: FarmSpec, feed_index: int, round: int, fault: str | None) ->
     )
 
 
-def render_round(spec: FarmSpec, round: int) -> dict[str, Document]:
-    """Every feed's document at ``round``, by URL path."""
+def render_round(spec: FarmSpec, round: int, page_base: str | None = None
+                 ) -> dict[str, Document]:
+    """Every feed's document at ``round``, by URL path (``page_base``: the farm's base
+    URL, which the items of feeds with article pages link to)."""
     broken = faults(spec)
-    return {feed_path(i): _document(spec, i, round, broken.get(i)) for i in range(spec.feeds)}
+    return {feed_path(i): _document(spec, i, round, broken.get(i), page_base)
+            for i in range(spec.feeds)}
 
 
 @dataclass(frozen=True)
@@ -518,14 +680,24 @@ class FarmServer:
         self.indexes = {feed_path(i): i for i in range(spec.feeds)}
         self.fetches: Counter[int] = Counter()  # churn_per_fetch: requests per feed
         self.served: dict[int, int] = {}  # feed → the last round answered with a 200
-        if not spec.churn_per_fetch:
+        self.page_base: str | None = None  # http://host:port, once known (page_share)
+        if not spec.churn_per_fetch and not spec.page_share:
             self.switch(1)
+
+    def bound(self, base_url: str) -> None:
+        """The farm listens at ``base_url``: with article pages, items link there, so
+        round 1 is rendered now."""
+        if self.spec.page_share:
+            self.page_base = base_url
+            self.rounds.clear()
+            if not self.spec.churn_per_fetch:
+                self.switch(1)
 
     def switch(self, round: int) -> float:
         """Serve ``round`` from now on (rendering it the first time); seconds taken."""
         started = time.perf_counter()
         if round not in self.rounds:
-            self.rounds[round] = render_round(self.spec, round)
+            self.rounds[round] = render_round(self.spec, round, self.page_base)
         self.round = round
         return time.perf_counter() - started
 
@@ -544,6 +716,9 @@ class FarmServer:
             seconds = self.switch(int(request.query.get("n", "1")))
             return web.json_response({"round": self.round, "seconds": seconds})
         self.stats["requests"] += 1
+        if self.spec.page_share and (request.path.startswith(PAGE_PREFIX)
+                                     or request.path == ROBOTS_PATH):
+            return self._page(request)
         moved = request.path.startswith(MOVED_PREFIX + "/")
         index = self.indexes.get(request.path.removeprefix(MOVED_PREFIX) if moved
                                  else request.path)
@@ -586,7 +761,29 @@ class FarmServer:
             return self.round, self.rounds[self.round][feed_path(index)]
         self.fetches[index] += 1
         round = self.fetches[index]
-        return round, _document(self.spec, index, round, fault)
+        return round, _document(self.spec, index, round, fault, self.page_base)
+
+    def _page(self, request: web.Request) -> web.Response:
+        """An article page (``/page/<feed>/<seq>/`` of a feed with pages), or a 404 (for
+        ``/robots.txt`` too: everything allowed)."""
+        parts = request.path.removeprefix(PAGE_PREFIX).split("/")
+        if request.path == ROBOTS_PATH:
+            self.stats["robots"] += 1
+            return web.Response(status=404, text="not found")
+        if (request.method not in ("GET", "HEAD") or len(parts) != 3 or parts[2]
+                or not all(part.isdigit() for part in parts[:2])
+                or not (0 <= int(parts[0]) < self.spec.feeds)
+                or not has_pages(self.spec, int(parts[0]))):
+            self.stats["page 404"] += 1
+            return web.Response(status=404, text="not found")
+        body = article_page(int(parts[0]), int(parts[1]))
+        headers = {"Content-Type": "text/html; charset=utf-8", "Vary": "Accept-Encoding"}
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body, GZIP_LEVEL, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+        self.stats["page"] += 1
+        self.stats["page bytes"] += len(body)
+        return web.Response(body=body, headers=headers)
 
     def app(self) -> web.Application:
         """The aiohttp application."""
@@ -604,6 +801,7 @@ async def serve(spec: FarmSpec, host: str, port: int, conn: Connection | None = 
     site_ = web.TCPSite(runner, host, port, backlog=2048)
     await site_.start()
     bound = runner.addresses[0][1]
+    server.bound(f"http://{host}:{bound}")
     if conn is not None:
         send_port(conn, bound)
     else:
@@ -643,6 +841,10 @@ class Farm:
     def urls(self) -> list[str]:
         """Every feed's URL, in index order."""
         return [self.url(i) for i in range(self.spec.feeds)]
+
+    def page_url(self, feed_index: int, seq: int) -> str:
+        """The article page of entry ``seq`` of a feed with pages."""
+        return self.base_url + page_path(feed_index, seq)
 
     def set_round(self, round: int) -> float:
         """Serve ``round`` from now on; returns the seconds the farm took to render it."""
@@ -698,6 +900,14 @@ def describe(spec: FarmSpec, summary: RoundSummary, sizes: tuple[int, int]) -> I
                                    for kind in spec.fault_kinds)
                          if summary.faults else "none")
            + (f" (slow = {spec.slow_delay:g} s per full answer)" if summary.faults else ""))
+    if spec.page_share:
+        with_pages = page_feeds(spec)
+        sizes_ = [len(article_page(i, seq)) for i in with_pages[:20] for seq in range(5)]
+        yield (f"article pages: {len(with_pages)} feeds ({spec.page_share:.0%}) link their"
+               f" items to /page/<feed>/<seq>/ on the farm (about"
+               f" {sum(sizes_) / max(1, len(sizes_)) / 1e3:.1f} kB each; 2–4 tags under the"
+               " article, a tag menu and a sidebar of recent news around it); /robots.txt"
+               " 404")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -712,11 +922,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="seconds a slow feed waits (2)")
     parser.add_argument("--no-validators", action="store_true",
                         help="send no ETag / Last-Modified (never 304)")
+    parser.add_argument("--pages", type=float, default=0.0,
+                        help="share of feeds whose items link to article pages (0)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8900)
     args = parser.parse_args(argv)
     spec = FarmSpec(args.feeds, args.entries, args.churn, args.faults, args.slow,
-                    not args.no_validators)
+                    not args.no_validators, page_share=args.pages)
     try:
         asyncio.run(serve(spec, args.host, args.port))
     except KeyboardInterrupt:

@@ -7,17 +7,23 @@ short, an HTML page, a 301 to another path. ``refeed run`` polls every feed each
 min and max at their defaults, the daemon's own schedule), while ``--readers`` feed
 readers fetch every output listed in ``outputs.opml`` with ``If-None-Match``,
 ``--reader-rate`` requests a second in all, for the whole ``--minutes``. Then SIGTERM.
+With ``--pages SHARE`` that share of the feeds link their items to article pages on the
+farm, and their sources have ``pages: {tags: true, full_text: true}`` (``pages:``
+concurrency 8, per_host 4, delay 0s: the farm is one host).
 
 It prints: polls, entries stored, publishes, the publish lag (the daemon's histogram,
 and recomputed from the database's storing times and the log's publish times), what the
 readers got, PSS of the daemon's process tree in the first and the last third, SIGTERM's
 exit code and time, ``PRAGMA integrity_check``, and the farm's truth against the
-database: every entry the farm served stored once (an original or a copy). It prints
-numbers; it never asserts.
+database: every entry the farm served stored once (an original or a copy). With pages:
+pages read and failed (the log's ``event=pages`` lines), the pages' states in the
+database, their tags against the farm's, and the gaps between a source's polls. It
+prints numbers; it never asserts.
 
     .venv/bin/python bench/soak.py                          # 300 sources each minute, 15 min
     .venv/bin/python bench/soak.py --minutes 3              # a short run
     .venv/bin/python bench/soak.py --feeds 10000 --entries 10 --interval 15m --adaptive
+    .venv/bin/python bench/soak.py --minutes 3 --pages 0.2  # a fifth of the feeds: pages
     .venv/bin/python bench/soak.py --ref f0e42c0            # another commit, same soak
 
 See bench/README.md for the method and the results.
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import signal
@@ -45,7 +52,18 @@ from pathlib import Path
 from typing import Any
 
 from _common import code_version, remove_unless_kept, rerun_at_ref, tree_memory, write_settings
-from farm import FAULT_KINDS, MOVED, Farm, FarmSpec, describe, faults, is_readable, start_farm
+from farm import (
+    FAULT_KINDS,
+    MOVED,
+    Farm,
+    FarmSpec,
+    describe,
+    faults,
+    is_readable,
+    page_feeds,
+    page_tags,
+    start_farm,
+)
 from farm import summarize as summarize_farm
 from perf import free_port, refeed_command, refeed_config, source_id, wait_healthy
 from readers import ReaderLoad, read_outputs
@@ -58,6 +76,10 @@ LOG_TIME = "%Y-%m-%dT%H:%M:%S%z"
 LOG_LINE = re.compile(r"^(\S+) level=(\w+) (.*)$")
 FIELD = re.compile(r"(\w+)=('[^']*'|\"[^\"]*\"|\S+)")
 BUCKET = re.compile(r'^refeed_publish_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$', re.M)
+GUID = re.compile(r"^https://news(\d+)\.example/\?p=(\d+)$")
+# pages: of sources with --pages (the farm is one host: per_host is the bound that binds)
+PAGES_CONFIG = {"concurrency": 8, "per_host": 4, "delay": "0s"}
+PAGES_WANTED = {"tags": True, "full_text": True}
 
 
 # --------------------------------------------------------------------------- the run
@@ -80,12 +102,18 @@ class Soak:
     load: ReaderLoad
     metrics: str  # /metrics just before SIGTERM
     stop: Stop
+    farm_stats: Counter[str]  # the farm's counters after the stop
 
 
 def soak_config(farm: Farm, spec: FarmSpec, args: argparse.Namespace, port: int
                 ) -> dict[str, Any]:
-    """perf.py's config, polled every ``--interval`` (or from there, adaptively)."""
+    """perf.py's config, polled every ``--interval`` (or from there, adaptively); with
+    ``--pages``, the sources of the farm's feeds with pages read them."""
     config = refeed_config(farm, spec, args.concurrency, port)
+    if spec.page_share:
+        for index in page_feeds(spec):
+            config["sources"][index]["pages"] = dict(PAGES_WANTED)
+        config["pages"] = dict(PAGES_CONFIG)
     polling = dict(config["polling"], interval=args.interval)
     if not args.adaptive:
         polling |= {"min_interval": args.interval, "max_interval": args.interval}
@@ -95,7 +123,7 @@ def soak_config(farm: Farm, spec: FarmSpec, args: argparse.Namespace, port: int
     return config
 
 
-def run_soak(folder: Path, base: str, args: argparse.Namespace) -> Soak:
+def run_soak(folder: Path, base: str, args: argparse.Namespace, farm: Farm) -> Soak:
     """Start ``refeed run`` in ``folder``, read and sample it for ``--minutes``, stop it."""
     seconds = args.minutes * 60
     with (folder / "daemon.log").open("wb") as log:
@@ -109,7 +137,7 @@ def run_soak(folder: Path, base: str, args: argparse.Namespace) -> Soak:
             metrics = _get(base + "/metrics")
         finally:
             stop = _terminate(daemon)
-    return Soak(elapsed, memory, load, metrics, stop)
+    return Soak(elapsed, memory, load, metrics, stop, farm.stats())
 
 
 async def _watch(base: str, pid: int, seconds: float, args: argparse.Namespace
@@ -366,7 +394,7 @@ def log_lines(log: list[LogLine]) -> list[str]:
     """Polls, publishes and problems from the daemon's log."""
     polls = events(log, "poll")
     statuses = Counter(line.fields.get("status", "?") for line in polls)
-    stored = Counter()
+    stored: Counter[str] = Counter()
     for line in polls:
         for kind in ("new", "updated", "duplicates"):
             stored[kind] += int(line.fields.get(kind, 0))
@@ -382,6 +410,67 @@ def log_lines(log: list[LogLine]) -> list[str]:
         + f"; {len(events(log, 'publish-failed'))} failed",
         "errors   " + (", ".join(f"{k} ×{n}" for k, n in errors.most_common()) or "none")
         + " (log lines at level ERROR)",
+    ]
+
+
+def schedule_lines(log: list[LogLine]) -> list[str]:
+    """Whether polls keep their schedule: polls in each minute of the run, and the gaps
+    between two polls of one source (the log's times, to the second)."""
+    polls = events(log, "poll")
+    if not polls:
+        return []
+    start = polls[0].at.timestamp()
+    minutes = Counter(int((line.at.timestamp() - start) // 60) for line in polls)
+    last: dict[str, float] = {}
+    gaps = []
+    for line in polls:
+        stamp, source = line.at.timestamp(), line.fields.get("source", "?")
+        if source in last:
+            gaps.append(stamp - last[source])
+        last[source] = stamp
+    gaps.sort()
+    return [
+        "schedule polls in each minute: "
+        + " ".join(str(minutes.get(minute, 0)) for minute in range(max(minutes) + 1)),
+        f"schedule {len(gaps):,} gaps between two polls of a source: p1"
+        f" {percentile(gaps, 0.01):.0f} s, p50 {percentile(gaps, 0.5):.0f} s, p99"
+        f" {percentile(gaps, 0.99):.0f} s, max {percentile(gaps, 1.0):.0f} s"
+        if gaps else "schedule no source was polled twice",
+    ]
+
+
+def pages_lines(log: list[LogLine], database: Path, spec: FarmSpec,
+                farm_stats: Counter[str]) -> list[str]:
+    """Article pages: the log's ``event=pages`` sums, the farm's page answers, the
+    pages' states in the database and their tags against the farm's."""
+    batches = events(log, "pages")
+    read = sum(int(line.fields.get("read", 0)) for line in batches)
+    failed = sum(int(line.fields.get("failed", 0)) for line in batches)
+    with sqlite3.connect(database) as db:
+        states = Counter(dict(db.execute("SELECT state, count(*) FROM entry_pages"
+                                         " GROUP BY state").fetchall()))
+        rows = db.execute("SELECT e.guid, p.tags, p.full_text FROM entry_pages p"
+                          " JOIN entries e ON e.id = p.entry_id"
+                          " WHERE p.state = 'read'").fetchall()
+    same = differ = full_text = 0
+    for guid, tags, full in rows:
+        found = GUID.match(guid or "")
+        if found is None:
+            continue
+        want = {tag.casefold() for tag in page_tags(int(found[1]), int(found[2]))}
+        got = {str(tag).casefold() for tag in json.loads(tags)}
+        same, differ = same + (got == want), differ + (got != want)
+        full_text += bool(full)
+    return [
+        f"pages    read {read:,}, failed {failed:,} (the sums of {len(batches):,} event=pages"
+        f" lines); {len(events(log, 'pages-failed'))} event=pages-failed",
+        f"pages    the farm answered {farm_stats['page']:,} page requests"
+        f" ({farm_stats['page bytes'] / 1e6:.1f} MB as sent), robots.txt ×"
+        f"{farm_stats['robots']} (404), {farm_stats['page 404']} unknown pages",
+        "pages    in the database at the stop: "
+        + (", ".join(f"{state} {count:,}" for state, count in states.most_common()) or "none")
+        + f"; of the read, tags as the farm's tag list {same:,}, different {differ:,};"
+        f" the article became the content {full_text:,}",
     ]
 
 
@@ -404,6 +493,8 @@ def report(args: argparse.Namespace, spec: FarmSpec, folder: Path, soak: Soak,
     stop = soak.stop
     lines = [
         *log_lines(log),
+        *(pages_lines(log, database, spec, soak.farm_stats) if spec.page_share else []),
+        *schedule_lines(log),
         *lag_lines(soak, log, folder, stopped),
         "readers  " + f"{args.readers} readers, {args.reader_rate:g} requests/s in all",
         *soak.load.lines(),
@@ -439,6 +530,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--reader-rate", type=float, default=20.0,
                         help="requests per second of all readers together (20)")
     parser.add_argument("--max-delay", help="publish.max_delay (the daemon's default)")
+    parser.add_argument("--pages", type=float, default=0.0, metavar="SHARE",
+                        help="share of feeds whose items link to article pages on the farm,"
+                        " their sources with pages: {tags: true, full_text: true} (0)")
     parser.add_argument("--ref", help="soak this git commit of refeed instead of the work tree")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     return parser.parse_args(argv)
@@ -451,7 +545,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         given = list(sys.argv[1:] if argv is None else argv)
         sys.exit(rerun_at_ref(__file__, args.ref, given, REF_VARIABLE))
     spec = FarmSpec(args.feeds, args.entries, args.churn, args.faults, args.slow,
-                    fault_kinds=SOAK_FAULTS, churn_per_fetch=True)
+                    fault_kinds=SOAK_FAULTS, churn_per_fetch=True, page_share=args.pages)
     folder = Path(tempfile.mkdtemp(prefix="refeed-soak-"))
     version = (f"commit {os.environ[REF_VARIABLE]} (--ref)" if REF_VARIABLE in os.environ
                else code_version())
@@ -462,12 +556,18 @@ def main(argv: Sequence[str] | None = None) -> None:
             port = free_port()
             config = soak_config(farm, spec, args, port)
             write_settings(folder, config | {"database": "soak.db", "output_dir": "feeds"})
-            shape, _, faulty = describe(spec, summarize_farm(spec, 1), (0, 0))
+            shape, _, faulty, *pages = describe(spec, summarize_farm(spec, 1), (0, 0))
             print(f"  farm     {shape}\n  farm     {faulty}")
+            for line in pages:
+                print(f"  farm     {line}")
             print(f"  farm     churn {spec.churn} new entries on every fetch of a feed")
             print(f"  config   {args.feeds:,} sources, polling {config['polling']},"
                   f" publish {config.get('publish', 'defaults')}; {args.minutes:g} minutes")
-            soak = run_soak(folder, f"http://127.0.0.1:{port}", args)
+            if spec.page_share:
+                print(f"  config   {len(page_feeds(spec)):,} sources with pages"
+                      f" {PAGES_WANTED}; pages {config['pages']} (the farm is one host:"
+                      " per_host 4 is the bound that binds, no delay between requests)")
+            soak = run_soak(folder, f"http://127.0.0.1:{port}", args, farm)
             stopped = datetime.now().astimezone()
             report(args, spec, folder, soak, farm.served(), stopped)
         finally:

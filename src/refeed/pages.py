@@ -75,7 +75,7 @@ def _texts(elements: Iterable[_Element]) -> list[str]:
 def _unique(tags: Iterable[str]) -> tuple[str, ...]:
     seen: dict[str, str] = {}
     for tag in tags:
-        cleaned = tag.strip().strip("#").strip()
+        cleaned = tag.strip().strip("#,;").strip()  # "#kyiv", "Mac," as sites write them
         if cleaned and cleaned.casefold() not in seen:
             seen[cleaned.casefold()] = cleaned
     return tuple(seen.values())
@@ -214,9 +214,11 @@ def article_html(page: bytes | str, url: str | None = None) -> str:
     pass it through :func:`refeed.normalize.sanitize_html` like any feed HTML."""
     import trafilatura  # noqa: PLC0415 -- heavy: only processes that read pages load it
 
+    # recall over precision (favor_precision: F1 0.959 but recall 0.968, not 0.978): a
+    # reader misses a dropped paragraph more than a stray caption
     extracted = trafilatura.extract(page, url=url, output_format="html", include_comments=False,
                                     include_tables=True, include_links=True,
-                                    include_images=False)
+                                    include_formatting=True, include_images=False)
     return extracted or ""
 
 
