@@ -119,8 +119,18 @@ def test_the_articles_own_footer_counts_a_category_or_a_teaser_does_not() -> Non
 def test_the_blind_page_set_floors() -> None:
     # a little below bench/page_tags.py's numbers (tests/data/page-tags, written blind)
     bench = load_bench(Path(__file__).parent.parent / "bench" / "page_tags.py")
-    for half, floor in {"development": 0.99, "held-out": 0.95}.items():
+    for half, floor in {"development": 0.99, "held-out": 0.98}.items():
         precision, recall, pages = bench.scores(half)
-        assert pages >= 30
+        assert pages >= 60
         assert precision >= floor, half
         assert recall >= floor, half
+
+
+def test_a_post_footer_with_a_next_article_link_keeps_its_tags() -> None:
+    # the tags, then "next article" by its headline: a post's footer, not a teaser; a
+    # list's story shows its topic chip above its headline: a teaser
+    page = WORDPRESS.replace(
+        "</footer>", "<a href='/news/next/'>Next: Power cuts return to Kharkiv</a></footer>"
+    ).replace("<div class='card'>", "<article class='x1'><a href='/tag/grid/'>grid</a>"
+              ).replace("<a href='/tag/energy/'>energy</a></div>", "</article>")
+    assert tags_of(page) == ("Putin",)

@@ -278,3 +278,26 @@ def test_page_tags_remap_with_the_aliases_and_an_updated_entry_is_read_again(
     feed_server.serve("uk.xml", feed("uk", (edited,), base))
     assert poll_and_read(aliased) == ["News", "negotiations", "putin"]
     assert len(feed_server.requests_to(story.path)) == 2  # the updated entry's page again
+
+
+def test_a_page_is_given_up_after_its_retries(
+        tmp_path: Path, feed_server: FeedServer, worker_pool: Executor) -> None:
+    story = STORIES[1]
+    base = feed_server.url("").rstrip("/")
+    feed_server.serve(story.path, "", status=500)
+    url = feed_server.serve("en.xml", feed("en", (story,), base))
+    settings = load_settings(write_config(tmp_path, {
+        "sources": [{"id": "site-en", "url": url, "pages": {"tags": True}}],
+        "pages": {"delay": "0s", "retries": 1}}))
+    poll(settings, worker_pool)
+    store = Store.open(settings.database)
+    try:
+        asyncio.run(fetch_pages(settings, store, clock=utc_now))
+        later = lambda: utc_now() + timedelta(hours=1)  # noqa: E731 -- past the backoff
+        asyncio.run(fetch_pages(settings, store, clock=later))
+        asyncio.run(fetch_pages(settings, store, clock=later))  # nothing due any more
+    finally:
+        store.close()
+    state = page_state(settings)
+    assert (state["state"], state["attempts"]) == ("failed", 2)
+    assert len(feed_server.requests_to(story.path)) == 2

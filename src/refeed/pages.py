@@ -133,14 +133,22 @@ def _linked_tags(root: _Element) -> list[str]:
         return []
     lineage = [article, *article.iterancestors()]
     near = {node for node in lineage[:_NEAR_LEVELS + 1] if node.tag not in ("body", "html")}
+    text = text_block(article)
     found = []
     for link in root.iter("a"):
         if not _is_tag_link(link):
             continue
         meeting = next((node for node in link.iterancestors() if node in lineage), None)
-        if meeting in near and not _in_chrome(link, meeting) and not _in_teaser(link, meeting):
+        if (meeting in near and not _in_chrome(link, meeting)
+                and not _in_teaser(link, meeting, text)):
             found.append(" ".join(link.text_content().split()))
     return found
+
+
+def text_block(article: _Element) -> _Element:
+    """The block of the article holding most of its paragraphs' text."""
+    blocks = {paragraph.getparent() for paragraph in article.iter("p")} - {None}
+    return max(blocks, key=_own_paragraph_text, default=article)
 
 
 def main_block(root: _Element) -> _Element | None:
@@ -179,15 +187,29 @@ def _is_tag_link(link: _Element) -> bool:
     return _is_rel_tag(link) or _is_tag_path(link)
 
 
-def _in_teaser(link: _Element, meeting: _Element) -> bool:
-    """Whether ``link`` is in another story's teaser: a block below where it meets the
-    article that also links to a page by a headline (three words or more)."""
+def _in_teaser(link: _Element, meeting: _Element, text: _Element) -> bool:
+    """Whether ``link`` is in another story's teaser: the smallest block around it, below
+    where it meets the article and outside the article's ``text``, that links to a page
+    by a headline (three words or more) is a story of a list (``<li>``, ``<article>``),
+    or has that one headline before the tag link, as a list of stories shows each (a
+    post footer's "next article" comes after its tags)."""
     for node in link.iterancestors():
-        if node is meeting:
+        if node is meeting or node is text or text in node.iterdescendants():
             return False
-        if any(not _is_tag_link(other) and len(other.text_content().split()) >= 3
-               for other in node.iter("a")):
+        headlines = [other for other in node.iter("a") if not _is_tag_link(other)
+                     and len(other.text_content().split()) >= 3]
+        if headlines:
+            return node.tag in ("li", "article") or (
+                len(headlines) == 1 and _precedes(headlines[0], link))
+    return False
+
+
+def _precedes(first: _Element, second: _Element) -> bool:
+    for element in first.getroottree().iter():
+        if element is first:
             return True
+        if element is second:
+            return False
     return False
 
 
