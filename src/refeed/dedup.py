@@ -50,12 +50,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Protocol
 
@@ -220,7 +221,8 @@ def story_facts(title: str, body: str) -> Facts:
     names = {_fold(word)[:NAME] for sentence in _SENTENCE.split(body)
              for word in _WORD.findall(sentence)[1:] if _is_name(word)}
     headline = {_fold(word)[:NAME] for word in _WORD.findall(title) if _is_name(word)}
-    headline = {name for name in headline if _named(name, names)}  # Title Case is no name
+    known = tuple(sorted(names))
+    headline = {name for name in headline if _named(name, known)}  # Title Case is no name
     stems = {_fold(word)[:STEM] for word in _WORD.findall(f"{title}\n{body}")
              if len(word) > 3 and not word.isdigit()}
     signature = minhash(stems) if len(stems) >= MIN_SHINGLES else ()
@@ -248,8 +250,18 @@ def same_name(first: str, second: str) -> bool:
     return common >= max(3, min(len(first), len(second)) - 2)
 
 
-def _named(name: str, names: Iterable[str]) -> bool:
-    return any(same_name(name, other) for other in names)
+def _named(name: str, names: tuple[str, ...]) -> bool:
+    return any(same_name(name, other) for other in _by_prefix(names).get(name[:3], ()))
+
+
+@lru_cache(maxsize=4096)
+def _by_prefix(names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """``names`` by their first three letters, which two spellings of one name share
+    (:func:`same_name`): a story's names are compared with those of every candidate."""
+    grouped: dict[str, list[str]] = {}
+    for name in names:
+        grouped.setdefault(name[:3], []).append(name)
+    return {prefix: tuple(group) for prefix, group in grouped.items()}
 
 
 def figures(numbers: Iterable[str]) -> set[str]:
@@ -290,7 +302,8 @@ def similarity(first: Sequence[int], second: Sequence[int]) -> float:
     """The estimated Jaccard similarity of two signatures (0 when either is missing)."""
     if not first or len(first) != len(second):
         return 0.0
-    return sum(a == b for a, b in zip(first, second, strict=True)) / len(first)
+    agreeing: int = sum(map(operator.eq, first, second))
+    return agreeing / len(first)
 
 
 def overlap(entry: Comparable, stored: Comparable) -> float:

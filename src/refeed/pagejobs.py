@@ -41,7 +41,7 @@ from refeed.worker import read_article_page
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 RETRY_AFTER = timedelta(minutes=5)  # the first retry of a failed page; then twice as long
 ROBOTS_TTL = 3600.0  # seconds a host's robots.txt is kept
-BATCH = 200  # pages fetched by one call at most
+BATCH = 50  # pages fetched by one call at most: a daemon's job ends within minutes
 Clock = Callable[[], datetime]
 
 
@@ -82,6 +82,7 @@ class PageFetcher:
             concurrency=pages.concurrency, per_host=pages.per_host))
         self.robots = robots
         self._turns: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._robots_reads: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._last_start: dict[str, float] = {}
 
     async def __aenter__(self) -> PageFetcher:
@@ -116,6 +117,11 @@ class PageFetcher:
     async def _robots_refusal(self, page: SourceConfig, trusted: bool) -> ErrorInfo | None:
         parts = urlsplit(page.url)
         origin = f"{parts.scheme}://{parts.netloc}"
+        async with self._robots_reads[origin]:  # one read per host, however many pages wait
+            return await self._robots_rules_refusal(page, origin, trusted)
+
+    async def _robots_rules_refusal(self, page: SourceConfig, origin: str,
+                                    trusted: bool) -> ErrorInfo | None:
         known, rules = self.robots.known(origin)
         if not known:
             robots = SourceConfig.model_construct(id=page.id, url=f"{origin}/robots.txt")

@@ -51,6 +51,8 @@ from refeed.text import tag_fold
 
 Tagger = Callable[[Entry], tuple[str, ...]]
 MAX_CANDIDATES = 64  # stored entries compared with one incoming entry, at most
+SHARERS_PER_FACT = 64  # a fact's newest entries read when looking for a retold story
+MAX_FACT_KEYS = 200  # facts (per day) of one entry looked up, at most
 _INSERT_ENTRY = (
     f"INSERT INTO entries ({', '.join(ENTRY_COLUMNS)}) "
     f"VALUES ({', '.join(':' + column for column in ENTRY_COLUMNS)})"
@@ -155,9 +157,15 @@ class IngestMixin(SourcesMixin):
             return []
         # two facts in common, or all of one side's: a short summary may name one only
         needed = min(MIN_SHARED_FACTS, len(keys) // len(days))
-        marks = ", ".join("?" for _ in keys)
+        # each fact's newest sharers only: a common name is shared by thousands of a
+        # day's entries, and grouping them all took most of a busy daemon's time; and a
+        # long text's first facts only (SQLite takes 500 SELECTs in one compound)
+        keys = keys[:MAX_FACT_KEYS]
+        sharers = " UNION ALL ".join(
+            "SELECT * FROM (SELECT entry_id FROM entry_facts WHERE key = ? "
+            f"ORDER BY entry_id DESC LIMIT {SHARERS_PER_FACT})" for _ in keys)
         ids = [entry_id for (entry_id,) in self.db.conn.execute(
-            f"SELECT entry_id FROM entry_facts AS shared WHERE key IN ({marks}) "
+            f"SELECT entry_id FROM ({sharers}) AS shared "
             "GROUP BY entry_id HAVING count(*) >= ? OR count(*) = (SELECT count(*) "
             "FROM entry_facts WHERE entry_facts.entry_id = shared.entry_id) "
             f"ORDER BY count(*) DESC, entry_id DESC LIMIT {RETRIEVED}", [*keys, needed])]
